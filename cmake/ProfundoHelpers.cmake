@@ -1,0 +1,54 @@
+# Small helpers so that each library, binary and test is one short call.
+
+# Flags for our own code only (generated code and third-party headers are
+# compiled without -Werror).
+set(PROFUNDO_WARNINGS -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers)
+if(PROFUNDO_WERROR)
+  list(APPEND PROFUNDO_WARNINGS -Werror)
+endif()
+
+if(PROFUNDO_SANITIZE STREQUAL "address")
+  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=address,undefined)
+elseif(PROFUNDO_SANITIZE STREQUAL "thread")
+  add_compile_options(-fsanitize=thread -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=thread)
+elseif(NOT PROFUNDO_SANITIZE STREQUAL "")
+  message(FATAL_ERROR "PROFUNDO_SANITIZE must be '', address or thread")
+endif()
+
+# profundo_library(NAME SRCS a.cc b.cc DEPS x y)
+function(profundo_library name)
+  cmake_parse_arguments(ARG "" "" "SRCS;DEPS" ${ARGN})
+  add_library(${name} STATIC ${ARG_SRCS})
+  target_include_directories(${name} PUBLIC ${PROJECT_SOURCE_DIR} ${PROJECT_BINARY_DIR})
+  target_compile_options(${name} PRIVATE ${PROFUNDO_WARNINGS})
+  target_link_libraries(${name} PUBLIC ${ARG_DEPS})
+endfunction()
+
+# profundo_binary(NAME SRCS main.cc DEPS x y)
+function(profundo_binary name)
+  cmake_parse_arguments(ARG "" "" "SRCS;DEPS" ${ARGN})
+  add_executable(${name} ${ARG_SRCS})
+  target_compile_options(${name} PRIVATE ${PROFUNDO_WARNINGS})
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS})
+endfunction()
+
+# profundo_test(SRC path/foo_test.cc LABELS unit DEPS x y [TIMEOUT s])
+# One executable per test file; each gtest case becomes one CTest test.
+function(profundo_test)
+  cmake_parse_arguments(ARG "" "SRC;TIMEOUT" "LABELS;DEPS" ${ARGN})
+  get_filename_component(name ${ARG_SRC} NAME_WE)
+  add_executable(${name} ${ARG_SRC})
+  target_compile_options(${name} PRIVATE ${PROFUNDO_WARNINGS})
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gmock GTest::gtest_main)
+  if(NOT ARG_TIMEOUT)
+    set(ARG_TIMEOUT 300)
+  endif()
+  gtest_discover_tests(${name}
+    PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT}
+    ENVIRONMENT "PROFUNDO_SOURCE_DIR=${PROJECT_SOURCE_DIR}"
+    DISCOVERY_TIMEOUT 60)
+endfunction()
+
+include(GoogleTest)

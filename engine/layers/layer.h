@@ -1,0 +1,63 @@
+// Layer: one forward/backward pair, Keras's layer semantics. Concrete layers
+// live one per file pair in engine/layers/ (dense.h, batch_normalization.h,
+// ...), built from the spec by layers/layer_factory.h.
+//
+// Tensors are [N, features...] row-major. The Model owns every activation:
+// acts[0] is the batch, acts[i + 1] the output of layer i, and it hands a
+// layer both its src and dst again in Backward, so a layer keeps only what
+// cannot be recomputed cheaply (dropout masks, batch statistics, primitives).
+//
+// A layer is used by one thread at a time (see engine/context.h).
+#ifndef PROFUNDO_ENGINE_LAYERS_LAYER_H_
+#define PROFUNDO_ENGINE_LAYERS_LAYER_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "engine/context.h"
+#include "engine/tensor.h"
+
+namespace profundo {
+
+class Layer {
+ public:
+  explicit Layer(std::string name) : name_(std::move(name)) {}
+  virtual ~Layer() = default;
+  Layer(const Layer&) = delete;
+  Layer& operator=(const Layer&) = delete;
+
+  const std::string& name() const { return name_; }
+  // Keras class name: "Dense", "BatchNormalization", ...
+  virtual const char* type() const = 0;
+
+  // Declares parameters in `store` (names prefixed with name()) and returns
+  // the per-sample output shape for a per-sample `input_shape`. Called once.
+  // Errors are INVALID_ARGUMENT naming the offending argument.
+  virtual absl::StatusOr<Shape> Build(const Shape& input_shape,
+                                      ParameterStore& store) = 0;
+
+  // After store.Allocate(): draws initial values for this layer's parameters.
+  virtual void Initialize(ParameterStore& store, Rng& rng) {}
+
+  // src [N, in...] -> dst [N, out...]; `dst` is resized by the layer.
+  virtual void Forward(const Tensor& src, Tensor* dst, Mode mode,
+                       Context& ctx) = 0;
+
+  // After a Forward in kTrain mode with the same src/dst: writes (not adds)
+  // this layer's parameter gradients into ctx.params and, when diff_src is
+  // not null, d loss / d src. diff_src is null for the first layer.
+  virtual void Backward(const Tensor& src, const Tensor& dst,
+                        const Tensor& diff_dst, Tensor* diff_src,
+                        Context& ctx) = 0;
+
+  // True for layers whose Forward differs between kInference and kMcSample
+  // (dropout layers); MC prediction needs at least one.
+  virtual bool stochastic() const { return false; }
+
+ private:
+  std::string name_;
+};
+
+}  // namespace profundo
+
+#endif  // PROFUNDO_ENGINE_LAYERS_LAYER_H_

@@ -1,0 +1,52 @@
+// Loss: Keras's losses, batch-mean. y_true is [N] (integer class ids stored
+// as floats) for sparse_categorical_crossentropy and [N, K] otherwise.
+//
+// Heads: when the last layer's activation is softmax (categorical losses) or
+// sigmoid (binary_crossentropy), the Model runs that layer linear and calls
+// ComputeFromLogits, which is numerically stable (log-sum-exp) and gives the
+// simple gradient (p - y) / N. Compute() on probabilities clips them to
+// [1e-7, 1 - 1e-7] as Keras does.
+//
+// Immutable; thread-safe for concurrent const use.
+#ifndef PROFUNDO_ENGINE_LOSSES_LOSS_H_
+#define PROFUNDO_ENGINE_LOSSES_LOSS_H_
+
+#include <memory>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "engine/activations/activation.h"
+#include "engine/tensor.h"
+
+namespace profundo {
+
+class Loss {
+ public:
+  virtual ~Loss() = default;
+  virtual const char* name() const = 0;
+
+  // Mean loss of y_pred [N, K] against y_true. When diff is not null it is
+  // resized to y_pred's shape and receives d(mean loss) / d y_pred.
+  virtual double Compute(const Tensor& y_pred, const Tensor& y_true,
+                         Tensor* diff) const = 0;
+
+  // Whether this loss can be computed from the pre-activation of `head`.
+  virtual bool FusesWith(ActivationKind head) const { return false; }
+  // Mean loss from logits [N, K]; diff (if not null) gets d loss / d logits.
+  // Only when FusesWith(head) for the model's head.
+  virtual double ComputeFromLogits(const Tensor& logits, const Tensor& y_true,
+                                   Tensor* diff) const;
+
+  // Whether y_true is [N] integer labels (sparse) or [N, K].
+  virtual bool sparse_labels() const { return false; }
+};
+
+// "sparse_categorical_crossentropy", "categorical_crossentropy",
+// "binary_crossentropy", "mse" (also "mean_squared_error").
+// INVALID_ARGUMENT naming `field` otherwise.
+absl::StatusOr<std::unique_ptr<Loss>> MakeLoss(std::string_view name,
+                                               std::string_view field);
+
+}  // namespace profundo
+
+#endif  // PROFUNDO_ENGINE_LOSSES_LOSS_H_

@@ -1,0 +1,108 @@
+// Optimizer: one Keras optimizer over the model's flat trainable buffer
+// (SPEC.md "Optimizers" and "Gradient clipping").
+//
+// Step() does, in order: gradient clipping (clipvalue per element, clipnorm
+// per parameter tensor, global_clipnorm over all), the learning rate of this
+// step (constant or schedule, then legacy decay lr / (1 + decay * step)), the
+// optimizer's update of every element, then constraints (max_norm) of each
+// parameter. Regularization gradients are added by the model before Step.
+//
+// Per-parameter state (m, v, accumulators...) lives in flat "slots" the size
+// of the trainable buffer, created on the first Step; they and the step
+// counter are exposed for checkpoints.
+//
+// Not thread-safe; owned by the Model.
+//
+// Example:
+//   auto opt = MakeOptimizer(spec.optimizer(), "optimizer");
+//   (*opt)->Step(store);   // after backward filled store.grads()
+#ifndef PROFUNDO_ENGINE_OPTIMIZERS_OPTIMIZER_H_
+#define PROFUNDO_ENGINE_OPTIMIZERS_OPTIMIZER_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "engine/parameters.h"
+#include "engine/schedules/learning_rate_schedule.h"
+#include "profundo/v1/model.pb.h"
+
+namespace profundo {
+
+// The arguments every Keras optimizer takes.
+struct OptimizerOptions {
+  double learning_rate = 0.01;
+  std::unique_ptr<LearningRateSchedule> schedule;  // overrides learning_rate
+  std::optional<double> clipvalue;
+  std::optional<double> clipnorm;
+  std::optional<double> global_clipnorm;
+  double decay = 0.0;
+};
+
+class Optimizer {
+ public:
+  explicit Optimizer(OptimizerOptions options);
+  virtual ~Optimizer() = default;
+  Optimizer(const Optimizer&) = delete;
+  Optimizer& operator=(const Optimizer&) = delete;
+
+  virtual const char* name() const = 0;
+
+  // One update of store's trainable values from store's grads (grads may be
+  // modified by clipping).
+  void Step(ParameterStore& store);
+
+  // Steps taken so far (Keras's `iterations`).
+  int64_t iterations() const { return iterations_; }
+  // The rate the next Step uses (schedule and decay applied).
+  double current_learning_rate() const;
+  // The base rate (what callbacks read and set). Setting it while a schedule
+  // is in use replaces the schedule by the constant.
+  double learning_rate() const;
+  void set_learning_rate(double lr);
+  bool has_schedule() const { return options_.schedule != nullptr; }
+
+  // Momentum, for OneCycle: SGD's momentum, RMSprop's momentum, Adam-family
+  // beta_1. has_momentum() is false for plain SGD/RMSprop without momentum
+  // and for Adagrad.
+  virtual bool has_momentum() const { return false; }
+  virtual double momentum() const { return 0.0; }
+  virtual void set_momentum(double m) {}
+
+  // Checkpoint state: named slots (each the size of the trainable buffer),
+  // the step counter and the base learning rate.
+  std::vector<std::pair<std::string, std::vector<float>*>> slots();
+  void set_iterations(int64_t t) { iterations_ = t; }
+
+ protected:
+  // Names of this optimizer's slots, e.g. {"m", "v"}.
+  virtual std::vector<std::string> SlotNames() const = 0;
+  // The update of n elements: w -= f(g, slots) with learning rate lr at
+  // step t (counted from 1). slot[i] points to the same n elements of slot i.
+  virtual void Update(float* w, const float* g, float* const* slot, int64_t n,
+                      double lr, int64_t t) = 0;
+
+ private:
+  void Clip(ParameterStore& store);
+  void EnsureSlots(int64_t n);
+
+  OptimizerOptions options_;
+  int64_t iterations_ = 0;
+  std::vector<std::string> slot_names_;
+  std::vector<std::vector<float>> slots_;
+};
+
+// Validates and builds from the spec; `field` is the spec path
+// ("optimizer"), used in INVALID_ARGUMENT messages
+// ("optimizer.sgd.momentum must be in [0, 1]").
+absl::StatusOr<std::unique_ptr<Optimizer>> MakeOptimizer(
+    const v1::Optimizer& spec, std::string_view field);
+
+}  // namespace profundo
+
+#endif  // PROFUNDO_ENGINE_OPTIMIZERS_OPTIMIZER_H_

@@ -1,0 +1,83 @@
+// ParameterStore: every weight of a model in two flat float buffers, one for
+// trainable parameters (with a gradient buffer of the same layout) and one
+// for non-trainable state (batch norm's moving statistics). Optimizers,
+// clipping, checkpoints and a future MPI allreduce work on the flat buffers;
+// layers address their tensors by id.
+//
+// Lifecycle: layers Add() during Build, the model calls Allocate() once, then
+// pointers from value()/grad() stay valid for the store's lifetime.
+//
+// Owned by the Model. Not thread-safe.
+#ifndef PROFUNDO_ENGINE_PARAMETERS_H_
+#define PROFUNDO_ENGINE_PARAMETERS_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/constraints/max_norm.h"
+#include "engine/regularizers/regularizer.h"
+#include "engine/tensor.h"
+
+namespace profundo {
+
+// One named weight tensor: a slice of the store's flat buffers.
+struct Parameter {
+  std::string name;  // "dense/kernel", Keras's naming
+  Shape shape;       // Dense kernel: [fan_in, units] (Keras layout)
+  bool trainable = true;
+  int64_t offset = 0;  // into trainable or non-trainable buffer
+  int64_t size = 0;
+  Regularizer regularizer;           // l1/l2 factors, zero when none
+  std::optional<MaxNorm> constraint; // applied after every update
+};
+
+class ParameterStore {
+ public:
+  ParameterStore() = default;
+  ParameterStore(const ParameterStore&) = delete;
+  ParameterStore& operator=(const ParameterStore&) = delete;
+
+  // Declares a parameter; returns its id. Only before Allocate().
+  int Add(std::string name, Shape shape, bool trainable);
+  // Allocates both buffers (zero-filled). Call once, after all Add()s.
+  void Allocate();
+  bool allocated() const { return allocated_; }
+
+  Parameter& param(int id) { return params_[id]; }
+  const Parameter& param(int id) const { return params_[id]; }
+  const std::vector<Parameter>& params() const { return params_; }
+
+  float* value(int id);
+  const float* value(int id) const;
+  // Gradient of a trainable parameter.
+  float* grad(int id);
+  const float* grad(int id) const;
+
+  std::vector<float>& trainable_values() { return trainable_; }
+  const std::vector<float>& trainable_values() const { return trainable_; }
+  std::vector<float>& grads() { return grads_; }
+  const std::vector<float>& grads() const { return grads_; }
+  std::vector<float>& non_trainable_values() { return non_trainable_; }
+  const std::vector<float>& non_trainable_values() const {
+    return non_trainable_;
+  }
+
+  int64_t trainable_count() const { return trainable_size_; }
+  int64_t non_trainable_count() const { return non_trainable_size_; }
+  void ZeroGrads();
+
+ private:
+  std::vector<Parameter> params_;
+  int64_t trainable_size_ = 0;
+  int64_t non_trainable_size_ = 0;
+  bool allocated_ = false;
+  std::vector<float> trainable_;
+  std::vector<float> grads_;
+  std::vector<float> non_trainable_;
+};
+
+}  // namespace profundo
+
+#endif  // PROFUNDO_ENGINE_PARAMETERS_H_

@@ -1,0 +1,68 @@
+#include "engine/tensor.h"
+
+#include <algorithm>
+#include <cassert>
+#include <cstring>
+
+#include "absl/strings/str_join.h"
+
+namespace profundo {
+
+int64_t NumElements(const Shape& shape) {
+  int64_t n = 1;
+  for (int64_t d : shape) n *= d;
+  return n;
+}
+
+std::string ShapeToString(const Shape& shape) {
+  return "[" + absl::StrJoin(shape, ", ") + "]";
+}
+
+Tensor::Tensor(Shape shape)
+    : shape_(std::move(shape)), data_(NumElements(shape_), 0.0f) {}
+
+Tensor::Tensor(Shape shape, std::vector<float> values)
+    : shape_(std::move(shape)), data_(std::move(values)) {
+  assert(static_cast<int64_t>(data_.size()) == NumElements(shape_));
+}
+
+void Tensor::Reshape(Shape shape) {
+  assert(NumElements(shape) == size());
+  shape_ = std::move(shape);
+}
+
+void Tensor::Resize(Shape shape) {
+  shape_ = std::move(shape);
+  data_.resize(NumElements(shape_));
+}
+
+void Tensor::Fill(float v) { std::fill(data_.begin(), data_.end(), v); }
+
+int64_t Tensor::row_size() const {
+  if (shape_.empty()) return 1;
+  return shape_[0] == 0 ? NumElements(Shape(shape_.begin() + 1, shape_.end()))
+                        : size() / shape_[0];
+}
+
+Tensor Tensor::Rows(int64_t begin, int64_t end) const {
+  Shape shape = shape_;
+  shape[0] = end - begin;
+  const int64_t row = row_size();
+  return Tensor(std::move(shape),
+                std::vector<float>(data_.begin() + begin * row,
+                                   data_.begin() + end * row));
+}
+
+Tensor Tensor::Gather(const std::vector<int64_t>& rows) const {
+  Shape shape = shape_;
+  shape[0] = static_cast<int64_t>(rows.size());
+  Tensor out(std::move(shape));
+  const int64_t row = row_size();
+  for (size_t i = 0; i < rows.size(); ++i) {
+    std::memcpy(out.data() + i * row, data() + rows[i] * row,
+                sizeof(float) * row);
+  }
+  return out;
+}
+
+}  // namespace profundo
