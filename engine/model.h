@@ -1,0 +1,184 @@
+// Model: a Keras Sequential model built from a v1::ModelSpec, with Keras's
+// fit / evaluate / predict, plus MC-dropout prediction and summary.
+//
+// Owns its layers, parameters, optimizer, oneDNN context and random
+// generator. Not thread-safe: one thread uses a Model at a time (see
+// engine/context.h for the oneDNN rule). Same spec + same seed gives the same
+// weights, shuffles, dropout masks and history.
+//
+// Example:
+//   v1::ModelSpec spec = ...;                       // or ParseModelSpecJson
+//   PROFUNDO_ASSIGN_OR_RETURN(auto model, Model::Create(spec));
+//   FitOptions fit;  fit.epochs = 2;
+//   PROFUNDO_ASSIGN_OR_RETURN(History h, model->Fit(train, std::move(fit)));
+//   PROFUNDO_ASSIGN_OR_RETURN(Tensor p, model->Predict(test.x));
+#ifndef PROFUNDO_ENGINE_MODEL_H_
+#define PROFUNDO_ENGINE_MODEL_H_
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "engine/callbacks/callback.h"
+#include "engine/context.h"
+#include "engine/datasets/dataset.h"
+#include "engine/layers/layer.h"
+#include "engine/losses/loss.h"
+#include "engine/metrics/accuracy.h"
+#include "engine/optimizers/optimizer.h"
+#include "engine/parameters.h"
+#include "engine/preprocessing/standardizer.h"
+#include "engine/rng.h"
+#include "engine/tensor.h"
+#include "profundo/v1/model.pb.h"
+
+namespace profundo {
+
+// Reported after every training batch.
+struct Progress {
+  int epoch = 0;  // from 0
+  int epochs = 0;
+  int64_t batch = 0;  // batches done in this epoch, from 1
+  int64_t batches = 0;
+  double loss = 0;      // running mean over the epoch so far
+  double accuracy = 0;  // running mean over the epoch so far
+};
+
+struct History {
+  std::vector<EpochLogs> epochs;
+  bool cancelled = false;  // the cancel flag stopped the fit
+  bool stopped_early = false;
+};
+
+struct FitOptions {
+  int epochs = 1;
+  int batch_size = 32;
+  bool shuffle = true;
+  // Last fraction of `train` held out before shuffling (Keras).
+  double validation_split = 0.0;
+  // Explicit validation data; overrides validation_split. Not owned.
+  const Dataset* validation_data = nullptr;
+  std::vector<std::unique_ptr<Callback>> callbacks;
+  // Called after every batch and after every epoch (from the fit's thread).
+  std::function<void(const Progress&)> on_batch_end;
+  std::function<void(const EpochLogs&)> on_epoch_end;
+  // Checked before every batch; when it becomes true the fit returns the
+  // history so far with cancelled = true. Not owned.
+  const std::atomic<bool>* cancel = nullptr;
+};
+
+// Builds FitOptions from the spec's TrainConfig (epochs, batch_size,
+// shuffle, validation_split, callbacks). `field` prefixes error paths.
+absl::StatusOr<FitOptions> FitOptionsFromConfig(const v1::TrainConfig& config,
+                                                bool optimizer_has_schedule,
+                                                std::string_view field = "");
+
+struct Evaluation {
+  double loss = 0;
+  double accuracy = 0;
+};
+
+// Per-class mean and standard deviation over MC samples, [N, K] each.
+struct McPrediction {
+  Tensor mean;
+  Tensor std;
+};
+
+struct SummaryRow {
+  std::string name;  // "dense_1"
+  std::string type;  // "Dense"
+  Shape output_shape;  // per sample; printed as (None, ...)
+  int64_t params = 0;
+};
+
+struct Summary {
+  std::string model_name;
+  std::vector<SummaryRow> rows;
+  int64_t total = 0;
+  int64_t trainable = 0;
+  int64_t non_trainable = 0;
+
+  // Keras's model.summary() table.
+  std::string ToString() const;
+};
+
+class Model {
+ public:
+  // Validates the spec (INVALID_ARGUMENT naming the field path, e.g.
+  // "layers[2].dense.units must be > 0") and builds and initializes the
+  // model from `seed`.
+  static absl::StatusOr<std::unique_ptr<Model>> Create(
+      const v1::ModelSpec& spec, uint64_t seed = 42);
+
+  ~Model();
+  Model(const Model&) = delete;
+  Model& operator=(const Model&) = delete;
+
+  const v1::ModelSpec& spec() const { return spec_; }
+  const Shape& input_shape() const { return input_shape_; }
+  const Shape& output_shape() const { return output_shape_; }
+  Summary summary() const;
+
+  // Trains on `train` (x [N, input_shape...], y as the loss expects).
+  // INVALID_ARGUMENT when shapes or labels do not fit the model.
+  absl::StatusOr<History> Fit(const Dataset& train, FitOptions options);
+  absl::StatusOr<Evaluation> Evaluate(const Dataset& data,
+                                      int batch_size = 32);
+  // Inference-mode outputs [N, K] (probabilities with a softmax head).
+  absl::StatusOr<Tensor> Predict(const Tensor& x, int batch_size = 32);
+  // `samples` stochastic passes with every dropout layer active and batch
+  // norm on its moving statistics; all samples of a batch run as one batched
+  // computation. FAILED_PRECONDITION if the model has no dropout layer.
+  absl::StatusOr<McPrediction> PredictMc(const Tensor& x, int samples,
+                                         int batch_size = 32);
+
+  ParameterStore& parameters() { return params_; }
+  const ParameterStore& parameters() const { return params_; }
+  Optimizer& optimizer() { return *optimizer_; }
+  Rng& rng() { return rng_; }
+  Standardizer& standardizer() { return standardizer_; }
+  const std::vector<std::unique_ptr<Layer>>& layers() const { return layers_; }
+
+ private:
+  Model() = default;
+  class FitControl;
+
+  absl::Status CheckInputs(const Tensor& x, const Tensor* y,
+                           std::string_view what) const;
+  // Runs every layer on `batch` into acts_; returns the model's output
+  // (probabilities with a fused head applied).
+  const Tensor& ForwardBatch(const Tensor& batch, Mode mode);
+  // Loss (with regularization) and gradients for the last ForwardBatch.
+  double BackwardBatch(const Tensor& y);
+  double RegularizationPenalty() const;
+  void AddRegularizationGradients();
+  void ApplyHead(Tensor* out);
+
+  v1::ModelSpec spec_;
+  Shape input_shape_;
+  Shape output_shape_;
+  std::vector<std::unique_ptr<Layer>> layers_;
+  std::vector<Shape> layer_shapes_;  // per-sample output of each layer
+  ParameterStore params_;
+  std::unique_ptr<Loss> loss_;
+  std::unique_ptr<Optimizer> optimizer_;
+  AccuracyKind accuracy_kind_ = AccuracyKind::kSparseCategorical;
+  // Softmax/sigmoid head computed with the loss from logits.
+  std::optional<ActivationKind> fused_head_;
+  Standardizer standardizer_;
+  DnnlContext dnnl_;
+  Rng rng_;
+  // acts_[0] the batch, acts_[i + 1] the output of layer i; diffs_ likewise.
+  std::vector<Tensor> acts_;
+  std::vector<Tensor> diffs_;
+  Tensor head_out_;
+};
+
+}  // namespace profundo
+
+#endif  // PROFUNDO_ENGINE_MODEL_H_

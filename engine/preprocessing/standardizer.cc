@@ -1,0 +1,48 @@
+#include "engine/preprocessing/standardizer.h"
+
+#include <cmath>
+
+namespace profundo {
+
+void Standardizer::Fit(const Tensor& x) {
+  const int64_t n = x.rank() == 0 ? 0 : x.dim(0);
+  const int64_t f = x.row_size();
+  std::vector<double> sum(f, 0.0), sum2(f, 0.0);
+  for (int64_t i = 0; i < n; ++i) {
+    const float* row = x.data() + i * f;
+    for (int64_t j = 0; j < f; ++j) sum[j] += row[j];
+  }
+  mean_.assign(f, 0.0f);
+  for (int64_t j = 0; j < f; ++j) mean_[j] = n ? sum[j] / n : 0.0;
+  for (int64_t i = 0; i < n; ++i) {
+    const float* row = x.data() + i * f;
+    for (int64_t j = 0; j < f; ++j) {
+      const double d = row[j] - sum[j] / n;
+      sum2[j] += d * d;
+    }
+  }
+  std_.assign(f, 1.0f);
+  for (int64_t j = 0; j < f; ++j) {
+    const double s = n ? std::sqrt(sum2[j] / n) : 0.0;
+    std_[j] = s > 1e-7 ? static_cast<float>(s) : 1.0f;
+  }
+}
+
+void Standardizer::Apply(Tensor* x) const {
+  if (!fitted()) return;
+  const int64_t f = x->row_size();
+  const int64_t n = x->size() / f;
+  std::vector<float> inv(f);
+  for (int64_t j = 0; j < f; ++j) inv[j] = 1.0f / std_[j];
+  for (int64_t i = 0; i < n; ++i) {
+    float* row = x->data() + i * f;
+    for (int64_t j = 0; j < f; ++j) row[j] = (row[j] - mean_[j]) * inv[j];
+  }
+}
+
+void Standardizer::Set(std::vector<float> mean, std::vector<float> std) {
+  mean_ = std::move(mean);
+  std_ = std::move(std);
+}
+
+}  // namespace profundo
