@@ -70,6 +70,13 @@ struct FitOptions {
   // Checked before every batch; when it becomes true the fit returns the
   // history so far with cancelled = true. Not owned.
   const std::atomic<bool>* cancel = nullptr;
+  // Called at the end of every epoch with a serialized v1::Checkpoint
+  // (weights, optimizer slots, callback state, RNG state, history, epoch).
+  std::function<void(const std::string& checkpoint)> on_checkpoint;
+  // A serialized v1::Checkpoint from on_checkpoint of an earlier run with the
+  // same spec, data and options: the fit continues after its epoch and ends
+  // as the uninterrupted run would have. Not owned.
+  const std::string* resume_from = nullptr;
 };
 
 // Builds FitOptions from the spec's TrainConfig (epochs, batch_size,
@@ -136,6 +143,11 @@ class Model {
   // computation. FAILED_PRECONDITION if the model has no dropout layer.
   absl::StatusOr<McPrediction> PredictMc(const Tensor& x, int samples,
                                          int batch_size = 32);
+
+  // The trained model (spec, weights, standardizer) as a serialized
+  // v1::SavedModel, and back. Load validates everything it reads.
+  absl::StatusOr<std::string> Save() const;
+  static absl::StatusOr<std::unique_ptr<Model>> Load(std::string_view bytes);
 
   ParameterStore& parameters() { return params_; }
   const ParameterStore& parameters() const { return params_; }
