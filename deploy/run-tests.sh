@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Builds and runs Profundo's whole test suite, installing what it needs first.
+#
+#   deploy/run-tests.sh           everything: release build (all labels),
+#                                 ASan+UBSan build (all but slow), TSan build
+#                                 (worker pool and service tests)
+#   deploy/run-tests.sh --quick   release build, unit tests only
+#
+# One build directory per configuration under build/; each is built once.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+quick=0
+for arg in "$@"; do
+  case "$arg" in
+    --quick) quick=1 ;;
+    *) echo "run-tests.sh: unknown option $arg" >&2; exit 2 ;;
+  esac
+done
+
+bash deploy/install-deps.sh
+jobs=$(nproc)
+
+configure_and_build() {  # dir, extra cmake args...
+  local dir=$1; shift
+  cmake -S . -B "$dir" -G Ninja "$@" >/dev/null
+  ninja -C "$dir" -j"$jobs"
+}
+
+start=$SECONDS
+configure_and_build build/release -DCMAKE_BUILD_TYPE=RelWithDebInfo
+if [ "$quick" = 1 ]; then
+  ctest --test-dir build/release -L unit --output-on-failure -j"$jobs"
+  exit 0
+fi
+echo "== release: all tests =="
+ctest --test-dir build/release --output-on-failure -j"$jobs"
+
+echo "== AddressSanitizer + UBSan: all tests but slow =="
+configure_and_build build/asan -DCMAKE_BUILD_TYPE=Debug \
+  -DPROFUNDO_SANITIZE=address -DPROFUNDO_BUILD_BENCH=OFF
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --test-dir build/asan -LE slow --output-on-failure -j"$jobs"
+
+if ctest --test-dir build/release -N -L tsan | grep -q "Total Tests: [1-9]"; then
+  echo "== ThreadSanitizer: worker pool and service tests =="
+  configure_and_build build/tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DPROFUNDO_SANITIZE=thread -DPROFUNDO_BUILD_BENCH=OFF
+  TSAN_OPTIONS="halt_on_error=1 suppressions=$PWD/tests/tsan.supp" \
+    OMP_NUM_THREADS=1 ctest --test-dir build/tsan -L tsan --output-on-failure -j"$jobs"
+fi
+echo "== all configurations passed in $((SECONDS - start)) s =="
