@@ -1,0 +1,90 @@
+// BatchNormalization: Keras's layer over the last axis (axis=-1).
+//   kTrain:             dst = gamma * (src - mean_B) / sqrt(var_B + eps) + beta
+//                       with the batch mean and biased variance (divide by N)
+//                       over every axis but the last, then
+//                       moving -= (moving - batch_stat) * (1 - momentum).
+//   kInference, kMcSample: the same with the moving statistics.
+//
+// Parameters, in Keras's order (4 per feature, 2 non-trainable):
+//   "<name>/gamma" [C] trainable, ones     (only when scale)
+//   "<name>/beta"  [C] trainable, zeros    (only when center)
+//   "<name>/moving_mean" [C] non-trainable, zeros
+//   "<name>/moving_variance" [C] non-trainable, ones
+//
+// oneDNN batch_normalization forward (use_global_stats outside training) and
+// backward on the data viewed as [rows, C, 1, 1] "nhwc" (the same bytes as
+// row-major [rows, C]; it selects oneDNN's vectorized nspc kernels). Forward
+// in kTrain keeps the batch mean and variance for Backward. Primitives are
+// built once per row count (primitive_cache.h).
+//
+// Owns its primitives and batch statistics. Not thread-safe
+// (engine/layers/layer.h).
+#ifndef PROFUNDO_ENGINE_LAYERS_BATCH_NORMALIZATION_H_
+#define PROFUNDO_ENGINE_LAYERS_BATCH_NORMALIZATION_H_
+
+#include <string>
+#include <vector>
+
+#include "engine/layers/layer.h"
+#include "engine/layers/primitive_cache.h"
+
+namespace profundo {
+
+struct BatchNormalizationOptions {
+  // -1, or the per-sample rank (the last axis counting the batch axis).
+  int axis = -1;
+  double momentum = 0.99;
+  double epsilon = 1e-3;
+  bool center = true;  // learn beta
+  bool scale = true;   // learn gamma
+};
+
+class BatchNormalization final : public Layer {
+ public:
+  BatchNormalization(std::string name, BatchNormalizationOptions options);
+  ~BatchNormalization() override;
+
+  const char* type() const override { return "BatchNormalization"; }
+  absl::StatusOr<Shape> Build(const Shape& input_shape,
+                              ParameterStore& store) override;
+  void Initialize(ParameterStore& store, Rng& rng) override;
+  void Forward(const Tensor& src, Tensor* dst, Mode mode,
+               Context& ctx) override;
+  void Backward(const Tensor& src, const Tensor& dst, const Tensor& diff_dst,
+                Tensor* diff_src, Context& ctx) override;
+
+  const BatchNormalizationOptions& options() const { return options_; }
+  int64_t features() const { return features_; }
+  int gamma_id() const { return gamma_id_; }  // -1 without scale
+  int beta_id() const { return beta_id_; }    // -1 without center
+  int moving_mean_id() const { return moving_mean_id_; }
+  int moving_variance_id() const { return moving_variance_id_; }
+  // Statistics of the last kTrain batch, [C] each.
+  const std::vector<float>& batch_mean() const { return batch_mean_; }
+  const std::vector<float>& batch_variance() const { return batch_variance_; }
+  int64_t primitive_builds() const { return builds_; }
+
+ private:
+  struct Primitives;
+  Primitives& Get(int64_t rows, Context& ctx);
+  void BuildTraining(Primitives& p, Context& ctx);
+  void BuildInference(Primitives& p, Context& ctx);
+  void BuildBackward(Primitives& p, Context& ctx);
+  void BindParams(Primitives& p, Context& ctx);
+
+  BatchNormalizationOptions options_;
+  int64_t features_ = 0;
+  int gamma_id_ = -1;
+  int beta_id_ = -1;
+  int moving_mean_id_ = -1;
+  int moving_variance_id_ = -1;
+  PrimitiveCache<Primitives> cache_;
+  int64_t builds_ = 0;
+  std::vector<float> batch_mean_;
+  std::vector<float> batch_variance_;
+  Tensor diff_src_scratch_;  // when the caller wants no diff_src
+};
+
+}  // namespace profundo
+
+#endif  // PROFUNDO_ENGINE_LAYERS_BATCH_NORMALIZATION_H_

@@ -1,0 +1,200 @@
+#include "engine/layers/dense.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "engine/layers/dnnl_util.h"
+
+namespace profundo {
+
+using dnnl::memory;
+using dnnl::prop_kind;
+
+// Inner-product primitives for one batch size. Memory objects are shared by
+// the primitives that read the same buffer; each call binds them to the
+// current tensors.
+struct Dense::Primitives {
+  memory src, weights, bias, dst;
+  dnnl::inner_product_forward::primitive_desc fwd_pd;
+  dnnl::primitive fwd;
+  DnnlArgs fwd_args;
+
+  bool has_bwd = false;
+  memory diff_src, diff_dst, diff_weights, diff_bias;
+  dnnl::primitive bwd_data, bwd_weights;
+  DnnlArgs bwd_data_args, bwd_weights_args;
+};
+
+namespace {
+
+// Keras's [fan_in, units] row-major kernel is oneDNN's {OC, IC} in "io".
+memory::desc KernelMd(int64_t fan_in, int64_t units) {
+  return memory::desc({units, fan_in}, memory::data_type::f32,
+                      memory::format_tag::io);
+}
+
+}  // namespace
+
+Dense::Dense(std::string name, DenseOptions options)
+    : Layer(std::move(name)),
+      options_(std::move(options)),
+      activation_(options_.activation,
+                  options_.activation_alpha.value_or(
+                      ActivationOp::DefaultAlpha(options_.activation))) {}
+
+Dense::~Dense() = default;
+
+absl::StatusOr<Shape> Dense::Build(const Shape& input_shape,
+                                   ParameterStore& store) {
+  if (options_.units <= 0) {
+    return absl::InvalidArgumentError("units must be > 0");
+  }
+  if (options_.kernel_initializer == nullptr ||
+      (options_.use_bias && options_.bias_initializer == nullptr)) {
+    return absl::InvalidArgumentError(
+        "Dense needs kernel and bias initializers");
+  }
+  if (input_shape.size() != 1 || input_shape[0] <= 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "Dense needs a flat per-sample input [features], got ",
+        ShapeToString(input_shape), "; add a Flatten layer before it"));
+  }
+  fan_in_ = input_shape[0];
+  kernel_id_ = store.Add(name() + "/kernel", {fan_in_, options_.units}, true);
+  store.param(kernel_id_).regularizer = options_.kernel_regularizer;
+  store.param(kernel_id_).constraint = options_.kernel_constraint;
+  if (options_.use_bias) {
+    bias_id_ = store.Add(name() + "/bias", {options_.units}, true);
+    store.param(bias_id_).regularizer = options_.bias_regularizer;
+    store.param(bias_id_).constraint = options_.bias_constraint;
+  }
+  return Shape{options_.units};
+}
+
+void Dense::Initialize(ParameterStore& store, Rng& rng) {
+  options_.kernel_initializer->Fill(store.value(kernel_id_),
+                                    {fan_in_, options_.units}, rng);
+  if (bias_id_ >= 0) {
+    options_.bias_initializer->Fill(store.value(bias_id_), {options_.units},
+                                    rng);
+  }
+}
+
+Dense::Primitives& Dense::Get(int64_t n, DnnlContext& dnnl) {
+  return cache_.Get(n, [&] {
+    auto p = std::make_unique<Primitives>();
+    const int64_t units = options_.units;
+    const memory::desc src_md = RowMajorMd(n, fan_in_);
+    const memory::desc w_md = KernelMd(fan_in_, units);
+    const memory::desc b_md = VectorMd(units);
+    const memory::desc dst_md = RowMajorMd(n, units);
+    p->src = UnboundMemory(src_md, dnnl.engine);
+    p->weights = UnboundMemory(w_md, dnnl.engine);
+    p->dst = UnboundMemory(dst_md, dnnl.engine);
+    p->fwd_args = {{DNNL_ARG_SRC, p->src},
+                   {DNNL_ARG_WEIGHTS, p->weights},
+                   {DNNL_ARG_DST, p->dst}};
+    if (options_.use_bias) {
+      p->bias = UnboundMemory(b_md, dnnl.engine);
+      p->fwd_args.insert({DNNL_ARG_BIAS, p->bias});
+      p->fwd_pd = dnnl::inner_product_forward::primitive_desc(
+          {prop_kind::forward_training, src_md, w_md, b_md, dst_md},
+          dnnl.engine);
+    } else {
+      p->fwd_pd = dnnl::inner_product_forward::primitive_desc(
+          {prop_kind::forward_training, src_md, w_md, dst_md}, dnnl.engine);
+    }
+    p->fwd = dnnl::inner_product_forward(p->fwd_pd);
+    return p;
+  });
+}
+
+void Dense::BuildBackward(Primitives& p, int64_t n, DnnlContext& dnnl) {
+  const int64_t units = options_.units;
+  const memory::desc src_md = RowMajorMd(n, fan_in_);
+  const memory::desc w_md = KernelMd(fan_in_, units);
+  const memory::desc b_md = VectorMd(units);
+  const memory::desc dst_md = RowMajorMd(n, units);
+  p.diff_src = UnboundMemory(src_md, dnnl.engine);
+  p.diff_dst = UnboundMemory(dst_md, dnnl.engine);
+  p.diff_weights = UnboundMemory(w_md, dnnl.engine);
+
+  p.bwd_data = dnnl::inner_product_backward_data(
+      dnnl::inner_product_backward_data::primitive_desc(
+          {src_md, w_md, dst_md}, dnnl.engine, p.fwd_pd));
+  p.bwd_data_args = {{DNNL_ARG_DIFF_DST, p.diff_dst},
+                     {DNNL_ARG_WEIGHTS, p.weights},
+                     {DNNL_ARG_DIFF_SRC, p.diff_src}};
+
+  p.bwd_weights_args = {{DNNL_ARG_SRC, p.src},
+                        {DNNL_ARG_DIFF_DST, p.diff_dst},
+                        {DNNL_ARG_DIFF_WEIGHTS, p.diff_weights}};
+  if (options_.use_bias) {
+    p.diff_bias = UnboundMemory(b_md, dnnl.engine);
+    p.bwd_weights_args.insert({DNNL_ARG_DIFF_BIAS, p.diff_bias});
+    p.bwd_weights = dnnl::inner_product_backward_weights(
+        dnnl::inner_product_backward_weights::primitive_desc(
+            {src_md, w_md, b_md, dst_md}, dnnl.engine, p.fwd_pd));
+  } else {
+    p.bwd_weights = dnnl::inner_product_backward_weights(
+        dnnl::inner_product_backward_weights::primitive_desc(
+            {src_md, w_md, dst_md}, dnnl.engine, p.fwd_pd));
+  }
+  p.has_bwd = true;
+  bwd_builds_ += 2;
+}
+
+void Dense::Forward(const Tensor& src, Tensor* dst, Mode mode, Context& ctx) {
+  const int64_t n = src.dim(0);
+  const int64_t units = options_.units;
+  dst->Resize({n, units});
+  if (n == 0) return;
+  RunDnnl(name(), [&] {
+    Primitives& p = Get(n, ctx.dnnl);
+    BindData(p.src, src.data());
+    BindData(p.weights, ctx.params.value(kernel_id_));
+    if (bias_id_ >= 0) BindData(p.bias, ctx.params.value(bias_id_));
+    BindData(p.dst, dst->data());
+    p.fwd.execute(ctx.dnnl.stream, p.fwd_args);
+    ctx.dnnl.stream.wait();
+  });
+  activation_.Forward(dst->data(), dst->data(), n, units, ctx.dnnl);
+}
+
+void Dense::Backward(const Tensor& src, const Tensor& dst,
+                     const Tensor& diff_dst, Tensor* diff_src, Context& ctx) {
+  const int64_t n = src.dim(0);
+  const int64_t units = options_.units;
+  if (diff_src != nullptr) diff_src->Resize(src.shape());
+  if (n == 0) {
+    std::fill_n(ctx.params.grad(kernel_id_), fan_in_ * units, 0.f);
+    if (bias_id_ >= 0) std::fill_n(ctx.params.grad(bias_id_), units, 0.f);
+    return;
+  }
+  const float* diff_pre = diff_dst.data();
+  if (activation_.kind() != ActivationKind::kLinear) {
+    diff_pre_.Resize({n, units});
+    activation_.Backward(dst.data(), diff_dst.data(), diff_pre_.data(), n,
+                         units, ctx.dnnl);
+    diff_pre = diff_pre_.data();
+  }
+  RunDnnl(name(), [&] {
+    Primitives& p = Get(n, ctx.dnnl);
+    if (!p.has_bwd) BuildBackward(p, n, ctx.dnnl);
+    BindData(p.src, src.data());
+    BindData(p.diff_dst, diff_pre);
+    BindData(p.diff_weights, ctx.params.grad(kernel_id_));
+    if (bias_id_ >= 0) BindData(p.diff_bias, ctx.params.grad(bias_id_));
+    p.bwd_weights.execute(ctx.dnnl.stream, p.bwd_weights_args);
+    if (diff_src != nullptr) {
+      BindData(p.weights, ctx.params.value(kernel_id_));
+      BindData(p.diff_src, diff_src->data());
+      p.bwd_data.execute(ctx.dnnl.stream, p.bwd_data_args);
+    }
+    ctx.dnnl.stream.wait();
+  });
+}
+
+}  // namespace profundo

@@ -1,0 +1,99 @@
+// Dense: Keras's fully connected layer, dst = activation(src . kernel + bias)
+// for src [N, fan_in] and dst [N, units].
+//
+// Parameters (in the ParameterStore, Keras names and layout):
+//   "<name>/kernel" [fan_in, units] row-major, trainable
+//   "<name>/bias"   [units], trainable, only when use_bias
+// with the spec's regularizers and max_norm constraints attached to them (the
+// model and optimizer apply those).
+//
+// oneDNN inner_product forward / backward_data / backward_weights (weights in
+// the "io" format, which is Keras's [in, out] row-major layout; bias gradient
+// from backward_weights), then the activation in place on dst (ActivationOp).
+// Backward needs only src and dst: every activation's gradient is computed
+// from dst. Primitives are built once per batch size and reused
+// (primitive_cache.h); buffers grow once and are reused, so a training step
+// allocates nothing.
+//
+// Owns its initializers, primitives and a [N, units] scratch gradient. Not
+// thread-safe (engine/layers/layer.h).
+//
+// Example:
+//   DenseOptions o;  o.units = 300;  o.activation = ActivationKind::kElu;
+//   o.kernel_initializer = *MakeInitializer("he_normal", {}, "...");
+//   Dense dense("dense", std::move(o));
+#ifndef PROFUNDO_ENGINE_LAYERS_DENSE_H_
+#define PROFUNDO_ENGINE_LAYERS_DENSE_H_
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "engine/activations/activation.h"
+#include "engine/constraints/max_norm.h"
+#include "engine/initializers/initializer.h"
+#include "engine/layers/activation_op.h"
+#include "engine/layers/layer.h"
+#include "engine/layers/primitive_cache.h"
+#include "engine/regularizers/regularizer.h"
+
+namespace profundo {
+
+struct DenseOptions {
+  int64_t units = 0;
+  ActivationKind activation = ActivationKind::kLinear;
+  // Negative slope (leaky_relu) or alpha (elu); Keras's defaults if unset.
+  std::optional<double> activation_alpha;
+  bool use_bias = true;
+  // Required; bias_initializer only when use_bias.
+  std::unique_ptr<Initializer> kernel_initializer;
+  std::unique_ptr<Initializer> bias_initializer;
+  Regularizer kernel_regularizer;
+  Regularizer bias_regularizer;
+  std::optional<MaxNorm> kernel_constraint;
+  std::optional<MaxNorm> bias_constraint;
+};
+
+class Dense final : public Layer {
+ public:
+  Dense(std::string name, DenseOptions options);
+  ~Dense() override;
+
+  const char* type() const override { return "Dense"; }
+  absl::StatusOr<Shape> Build(const Shape& input_shape,
+                              ParameterStore& store) override;
+  void Initialize(ParameterStore& store, Rng& rng) override;
+  void Forward(const Tensor& src, Tensor* dst, Mode mode,
+               Context& ctx) override;
+  void Backward(const Tensor& src, const Tensor& dst, const Tensor& diff_dst,
+                Tensor* diff_src, Context& ctx) override;
+
+  int64_t units() const { return options_.units; }
+  bool use_bias() const { return options_.use_bias; }
+  ActivationKind activation() const { return options_.activation; }
+
+  int kernel_id() const { return kernel_id_; }
+  int bias_id() const { return bias_id_; }  // -1 without bias
+  // Primitives created so far (inner products and activation).
+  int64_t primitive_builds() const {
+    return cache_.builds() + bwd_builds_ + activation_.primitive_builds();
+  }
+
+ private:
+  struct Primitives;
+  Primitives& Get(int64_t n, DnnlContext& dnnl);
+  void BuildBackward(Primitives& p, int64_t n, DnnlContext& dnnl);
+
+  DenseOptions options_;
+  ActivationOp activation_;
+  int64_t fan_in_ = 0;
+  int kernel_id_ = -1;
+  int bias_id_ = -1;
+  PrimitiveCache<Primitives> cache_;
+  int64_t bwd_builds_ = 0;
+  Tensor diff_pre_;  // [N, units]: d loss / d (src . kernel + bias)
+};
+
+}  // namespace profundo
+
+#endif  // PROFUNDO_ENGINE_LAYERS_DENSE_H_

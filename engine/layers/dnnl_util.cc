@@ -1,0 +1,44 @@
+#include "engine/layers/dnnl_util.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+
+namespace profundo {
+
+using dnnl::memory;
+
+memory::desc RowMajorMd(int64_t rows, int64_t cols) {
+  return memory::desc({rows, cols}, memory::data_type::f32,
+                      memory::format_tag::nc);
+}
+
+memory::desc VectorMd(int64_t n) {
+  return memory::desc({n}, memory::data_type::f32, memory::format_tag::x);
+}
+
+memory UnboundMemory(const memory::desc& md, const dnnl::engine& engine) {
+  return memory(md, engine, DNNL_MEMORY_NONE);
+}
+
+namespace {
+
+std::string DnnlMessage(const dnnl::error& e, std::string_view what) {
+  return absl::StrCat(std::string(what), ": oneDNN: ", e.what(), " (status ",
+                      static_cast<int>(e.status), ")");
+}
+
+}  // namespace
+
+absl::Status DnnlErrorToStatus(const dnnl::error& e, std::string_view what) {
+  return absl::InternalError(DnnlMessage(e, what));
+}
+
+void DnnlFatal(const dnnl::error& e, std::string_view what) {
+  std::fprintf(stderr, "profundo: fatal: %s\n", DnnlMessage(e, what).c_str());
+  std::abort();
+}
+
+}  // namespace profundo

@@ -1,0 +1,58 @@
+// oneDNN helpers shared by the layers: plain f32 memory descriptors, memory
+// objects whose buffer is bound right before each execute, and the error
+// policy for oneDNN calls.
+//
+// Error policy: Layer::Forward/Backward return no status, so a dnnl::error
+// past Build (in practice only an allocation failure while creating a
+// primitive for a new batch size) is fatal: RunDnnl prints what failed and
+// aborts, as std::bad_alloc would. No exception leaves the engine. Code that
+// can return a status converts with DnnlErrorToStatus instead.
+//
+// Free functions; thread-safe.
+#ifndef PROFUNDO_ENGINE_LAYERS_DNNL_UTIL_H_
+#define PROFUNDO_ENGINE_LAYERS_DNNL_UTIL_H_
+
+#include <cstdint>
+#include <string_view>
+#include <unordered_map>
+
+#include "absl/status/status.h"
+#include "dnnl.hpp"
+
+namespace profundo {
+
+using DnnlArgs = std::unordered_map<int, dnnl::memory>;
+
+// [rows, cols] row-major f32 ("nc").
+dnnl::memory::desc RowMajorMd(int64_t rows, int64_t cols);
+// [n] f32 ("x").
+dnnl::memory::desc VectorMd(int64_t n);
+
+// A memory object with no buffer yet: bind one with BindData before every
+// execute (the tensors it views may have been reallocated since).
+dnnl::memory UnboundMemory(const dnnl::memory::desc& md,
+                           const dnnl::engine& engine);
+// Points `m` at `data` (not owned; must outlive the next execute). oneDNN
+// takes void*; inputs are never written through it.
+inline void BindData(const dnnl::memory& m, const float* data) {
+  m.set_data_handle(const_cast<float*>(data));
+}
+
+// INTERNAL error "<what>: oneDNN: <message> (status N)".
+absl::Status DnnlErrorToStatus(const dnnl::error& e, std::string_view what);
+// Prints the same message to stderr and aborts.
+[[noreturn]] void DnnlFatal(const dnnl::error& e, std::string_view what);
+
+// Runs f(), turning a dnnl::error into DnnlFatal(e, what).
+template <typename F>
+void RunDnnl(std::string_view what, F&& f) {
+  try {
+    f();
+  } catch (const dnnl::error& e) {
+    DnnlFatal(e, what);
+  }
+}
+
+}  // namespace profundo
+
+#endif  // PROFUNDO_ENGINE_LAYERS_DNNL_UTIL_H_
