@@ -1,0 +1,35 @@
+#include "server/ids.h"
+
+#include "absl/random/random.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/synchronization/mutex.h"
+
+namespace profundo::server {
+
+std::string NewId(absl::string_view prefix) {
+  static absl::Mutex mu(absl::kConstInit);
+  static absl::BitGen* gen ABSL_GUARDED_BY(mu) = new absl::BitGen();
+  uint64_t bits;
+  {
+    absl::MutexLock lock(&mu);
+    bits = absl::Uniform<uint64_t>(*gen);
+  }
+  return absl::StrCat(prefix, "-", absl::StrFormat("%016x", bits));
+}
+
+absl::Status ValidateClientId(absl::string_view id, absl::string_view field) {
+  auto bad = [&](absl::string_view why) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, " \"", id.substr(0, 80), "\" ", why));
+  };
+  if (id.empty() || id.size() > 63) return bad("must have 1..63 characters");
+  for (char c : id) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+    if (!ok) return bad("may only contain a-z, 0-9 and '-'");
+  }
+  if (id[0] == '-') return bad("must start with a letter or digit");
+  return absl::OkStatus();
+}
+
+}  // namespace profundo::server
