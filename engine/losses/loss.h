@@ -11,9 +11,11 @@
 #ifndef PROFUNDO_ENGINE_LOSSES_LOSS_H_
 #define PROFUNDO_ENGINE_LOSSES_LOSS_H_
 
+#include <cstdint>
 #include <memory>
 #include <string_view>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "engine/activations/activation.h"
 #include "engine/tensor.h"
@@ -39,6 +41,17 @@ class Loss {
 
   // Whether y_true is [N] integer labels (sparse) or [N, K].
   virtual bool sparse_labels() const { return false; }
+
+  // Checks targets before fit/evaluate, for a model with `num_outputs` (K)
+  // outputs: the shape this loss expects (sparse: [N] or [N, 1]; otherwise
+  // [N, K], or [N] when K == 1), finite values, and for sparse labels integer
+  // class ids in [0, K) (binary: values in [0, 1]). INVALID_ARGUMENT naming
+  // `field` and the first offending sample. Compute* never read out of
+  // bounds on unchecked targets, but their value is then unspecified.
+  // The default checks dense [N, K] targets with finite values.
+  virtual absl::Status ValidateTargets(const Tensor& y_true,
+                                       int64_t num_outputs,
+                                       std::string_view field) const;
 };
 
 // "sparse_categorical_crossentropy", "categorical_crossentropy",

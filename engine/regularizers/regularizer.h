@@ -6,6 +6,10 @@
 #define PROFUNDO_ENGINE_REGULARIZERS_REGULARIZER_H_
 
 #include <cstdint>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "profundo/v1/model.pb.h"
 
 namespace profundo {
 
@@ -19,6 +23,11 @@ struct Regularizer {
   // grad[i] += d penalty / d w[i]  (l1: l1 * sign(w), 0 at 0; l2: 2 l2 w).
   void AddGradient(const float* w, float* grad, int64_t n) const;
 };
+
+// From the spec's message; both factors must be finite and >= 0.
+// INVALID_ARGUMENT naming "<field>.l1" / "<field>.l2" otherwise.
+absl::StatusOr<Regularizer> MakeRegularizer(const v1::Regularizer& spec,
+                                            std::string_view field);
 
 }  // namespace profundo
 
