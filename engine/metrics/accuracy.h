@@ -1,6 +1,11 @@
 // Keras's "accuracy" metric, resolved by the loss as Keras does:
 // sparse labels: argmax(y_pred) == y_true; one-hot: argmax == argmax;
 // binary (K == 1 with binary_crossentropy): (y_pred > 0.5) == y_true.
+// Ties in argmax go to the first index, as tf.argmax. Targets whose size
+// does not match y_pred count no correct prediction (never read out of
+// bounds).
+//
+// Stateless free functions; thread-safe.
 #ifndef PROFUNDO_ENGINE_METRICS_ACCURACY_H_
 #define PROFUNDO_ENGINE_METRICS_ACCURACY_H_
 
