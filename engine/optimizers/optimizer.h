@@ -2,10 +2,11 @@
 // (SPEC.md "Optimizers" and "Gradient clipping").
 //
 // Step() does, in order: gradient clipping (clipvalue per element, clipnorm
-// per parameter tensor, global_clipnorm over all), the learning rate of this
-// step (constant or schedule, then legacy decay lr / (1 + decay * step)), the
-// optimizer's update of every element, then constraints (max_norm) of each
-// parameter. Regularization gradients are added by the model before Step.
+// per parameter tensor, global_clipnorm over all; in this order, as tf.keras
+// 2.x applies them), the learning rate of this step (constant or schedule,
+// then legacy decay lr / (1 + decay * step)), the optimizer's update of every
+// element, then constraints (max_norm) of each trainable parameter.
+// Regularization gradients are added by the model before Step.
 //
 // Per-parameter state (m, v, accumulators...) lives in flat "slots" the size
 // of the trainable buffer, created on the first Step; they and the step
@@ -75,13 +76,17 @@ class Optimizer {
   virtual void set_momentum(double m) {}
 
   // Checkpoint state: named slots (each the size of the trainable buffer),
-  // the step counter and the base learning rate.
+  // the step counter and the base learning rate. Before the first Step the
+  // vectors are empty; a checkpoint may fill them (trainable size), and Step
+  // then keeps them instead of creating fresh ones.
   std::vector<std::pair<std::string, std::vector<float>*>> slots();
   void set_iterations(int64_t t) { iterations_ = t; }
 
  protected:
   // Names of this optimizer's slots, e.g. {"m", "v"}.
   virtual std::vector<std::string> SlotNames() const = 0;
+  // The value slot i starts from (Adagrad's initial_accumulator_value).
+  virtual float SlotInitialValue(int i) const { return 0.0f; }
   // The update of n elements: w -= f(g, slots) with learning rate lr at
   // step t (counted from 1). slot[i] points to the same n elements of slot i.
   virtual void Update(float* w, const float* g, float* const* slot, int64_t n,

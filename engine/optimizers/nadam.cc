@@ -1,0 +1,50 @@
+#include "engine/optimizers/nadam.h"
+
+#include <cmath>
+#include <utility>
+
+namespace profundo {
+
+Nadam::Nadam(OptimizerOptions options, double beta_1, double beta_2,
+             double epsilon)
+    : Optimizer(std::move(options)),
+      beta_1_(beta_1),
+      beta_2_(beta_2),
+      epsilon_(epsilon) {}
+
+double Nadam::Mu(int64_t t) const {
+  return beta_1_ * (1.0 - 0.5 * std::pow(0.96, static_cast<double>(t)));
+}
+
+void Nadam::Update(float* w, const float* g, float* const* slot, int64_t n,
+                   double lr, int64_t t) {
+  if (u_product_steps_ != t - 1) {
+    // Resumed (set_iterations) or first use: rebuild prod_{t-1}.
+    u_product_ = 1.0;
+    for (int64_t s = 1; s < t; ++s) u_product_ *= Mu(s);
+  }
+  const double mu_t = Mu(t);
+  const double mu_next = Mu(t + 1);
+  u_product_ *= mu_t;
+  u_product_steps_ = t;
+  const double product_next = u_product_ * mu_next;
+
+  const float m_coef = static_cast<float>(mu_next / (1.0 - product_next));
+  const float g_coef = static_cast<float>((1.0 - mu_t) / (1.0 - u_product_));
+  const float v_scale = static_cast<float>(
+      1.0 / (1.0 - std::pow(beta_2_, static_cast<double>(t))));
+  const float lr_f = static_cast<float>(lr);
+  const float one_minus_b1 = static_cast<float>(1.0 - beta_1_);
+  const float one_minus_b2 = static_cast<float>(1.0 - beta_2_);
+  const float eps = static_cast<float>(epsilon_);
+  float* m = slot[0];
+  float* v = slot[1];
+  for (int64_t i = 0; i < n; ++i) {
+    m[i] += (g[i] - m[i]) * one_minus_b1;
+    v[i] += (g[i] * g[i] - v[i]) * one_minus_b2;
+    const float m_hat = m_coef * m[i] + g_coef * g[i];
+    w[i] -= lr_f * m_hat / (std::sqrt(v[i] * v_scale) + eps);
+  }
+}
+
+}  // namespace profundo

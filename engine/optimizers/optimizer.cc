@@ -1,0 +1,237 @@
+#include "engine/optimizers/optimizer.h"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "engine/field_checks.h"
+#include "engine/optimizers/adagrad.h"
+#include "engine/optimizers/adam.h"
+#include "engine/optimizers/adamax.h"
+#include "engine/optimizers/nadam.h"
+#include "engine/optimizers/rmsprop.h"
+#include "engine/optimizers/sgd.h"
+#include "engine/status_macros.h"
+
+namespace profundo {
+
+Optimizer::Optimizer(OptimizerOptions options) : options_(std::move(options)) {}
+
+double Optimizer::learning_rate() const {
+  if (options_.schedule != nullptr) return (*options_.schedule)(iterations_);
+  return options_.learning_rate;
+}
+
+double Optimizer::current_learning_rate() const {
+  // Legacy `decay` (tf.keras 2.x): on top of the constant or scheduled rate,
+  // with the step counted from 0 before the update.
+  return learning_rate() /
+         (1.0 + options_.decay * static_cast<double>(iterations_));
+}
+
+void Optimizer::set_learning_rate(double lr) {
+  options_.schedule.reset();
+  options_.learning_rate = lr;
+}
+
+std::vector<std::pair<std::string, std::vector<float>*>> Optimizer::slots() {
+  if (slot_names_.empty()) {
+    slot_names_ = SlotNames();
+    slots_.resize(slot_names_.size());
+  }
+  std::vector<std::pair<std::string, std::vector<float>*>> out;
+  out.reserve(slots_.size());
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    out.emplace_back(slot_names_[i], &slots_[i]);
+  }
+  return out;
+}
+
+void Optimizer::EnsureSlots(int64_t n) {
+  if (slot_names_.empty()) {
+    slot_names_ = SlotNames();
+    slots_.resize(slot_names_.size());
+  }
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    if (static_cast<int64_t>(slots_[i].size()) != n) {
+      slots_[i].assign(n, SlotInitialValue(static_cast<int>(i)));
+    }
+  }
+}
+
+void Optimizer::Clip(ParameterStore& store) {
+  std::vector<float>& grads = store.grads();
+  const int64_t n = static_cast<int64_t>(grads.size());
+  float* g = grads.data();
+  if (options_.clipvalue.has_value()) {
+    const float c = static_cast<float>(*options_.clipvalue);
+    for (int64_t i = 0; i < n; ++i) g[i] = std::min(std::max(g[i], -c), c);
+  }
+  // tf.clip_by_norm / clip_by_global_norm: g * c / max(||g||, c).
+  auto scale_by_norm = [](float* x, int64_t len, double c) {
+    double sum_sq = 0;
+    for (int64_t i = 0; i < len; ++i) sum_sq += double{x[i]} * x[i];
+    const double norm = std::sqrt(sum_sq);
+    if (norm <= c) return;
+    const float scale = static_cast<float>(c / norm);
+    for (int64_t i = 0; i < len; ++i) x[i] *= scale;
+  };
+  if (options_.clipnorm.has_value()) {
+    for (const Parameter& p : store.params()) {
+      if (p.trainable) scale_by_norm(g + p.offset, p.size, *options_.clipnorm);
+    }
+  }
+  if (options_.global_clipnorm.has_value()) {
+    scale_by_norm(g, n, *options_.global_clipnorm);
+  }
+}
+
+void Optimizer::Step(ParameterStore& store) {
+  const int64_t n = store.trainable_count();
+  Clip(store);
+  const double lr = current_learning_rate();
+  EnsureSlots(n);
+  std::vector<float*> slot_ptrs(slots_.size());
+  for (size_t i = 0; i < slots_.size(); ++i) slot_ptrs[i] = slots_[i].data();
+  Update(store.trainable_values().data(), store.grads().data(),
+         slot_ptrs.data(), n, lr, iterations_ + 1);
+  ++iterations_;
+  const std::vector<Parameter>& params = store.params();
+  for (size_t id = 0; id < params.size(); ++id) {
+    const Parameter& p = params[id];
+    if (p.trainable && p.constraint.has_value()) {
+      p.constraint->Apply(store.value(static_cast<int>(id)), p.shape);
+    }
+  }
+}
+
+namespace {
+
+// beta_1, beta_2 and epsilon of Adam, Adamax and Nadam, with Keras's
+// defaults and checks.
+struct Betas {
+  double beta_1 = 0.9;
+  double beta_2 = 0.999;
+  double epsilon = 1e-7;
+};
+
+template <typename Spec>
+absl::StatusOr<Betas> ReadBetas(const Spec& spec, const std::string& path) {
+  Betas b;
+  if (spec.has_beta_1()) b.beta_1 = spec.beta_1();
+  if (spec.has_beta_2()) b.beta_2 = spec.beta_2();
+  if (spec.has_epsilon()) b.epsilon = spec.epsilon();
+  PROFUNDO_RETURN_IF_ERROR(
+      CheckInHalfOpenRange(b.beta_1, 0, 1, path + ".beta_1"));
+  PROFUNDO_RETURN_IF_ERROR(
+      CheckInHalfOpenRange(b.beta_2, 0, 1, path + ".beta_2"));
+  PROFUNDO_RETURN_IF_ERROR(CheckNonNegative(b.epsilon, path + ".epsilon"));
+  return b;
+}
+
+absl::StatusOr<OptimizerOptions> ReadCommonOptions(const v1::Optimizer& spec,
+                                                   const std::string& f) {
+  OptimizerOptions o;
+  const bool is_sgd = spec.kind_case() == v1::Optimizer::kSgd ||
+                      spec.kind_case() == v1::Optimizer::KIND_NOT_SET;
+  o.learning_rate = is_sgd ? 0.01 : 0.001;
+  if (spec.has_learning_rate()) {
+    PROFUNDO_RETURN_IF_ERROR(
+        CheckPositive(spec.learning_rate(), f + ".learning_rate"));
+    o.learning_rate = spec.learning_rate();
+  }
+  if (spec.has_learning_rate_schedule()) {
+    if (spec.has_learning_rate()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(f, ".learning_rate and ", f,
+                       ".learning_rate_schedule cannot both be set"));
+    }
+    PROFUNDO_ASSIGN_OR_RETURN(
+        o.schedule, MakeLearningRateSchedule(spec.learning_rate_schedule(),
+                                             f + ".learning_rate_schedule"));
+  }
+  if (spec.has_clipvalue()) {
+    PROFUNDO_RETURN_IF_ERROR(CheckPositive(spec.clipvalue(), f + ".clipvalue"));
+    o.clipvalue = spec.clipvalue();
+  }
+  if (spec.has_clipnorm()) {
+    PROFUNDO_RETURN_IF_ERROR(CheckPositive(spec.clipnorm(), f + ".clipnorm"));
+    o.clipnorm = spec.clipnorm();
+  }
+  if (spec.has_global_clipnorm()) {
+    if (spec.has_clipnorm()) {
+      // Keras: "At most one of `clipnorm` and `global_clipnorm` can be set."
+      return absl::InvalidArgumentError(absl::StrCat(
+          f, ".clipnorm and ", f, ".global_clipnorm cannot both be set"));
+    }
+    PROFUNDO_RETURN_IF_ERROR(
+        CheckPositive(spec.global_clipnorm(), f + ".global_clipnorm"));
+    o.global_clipnorm = spec.global_clipnorm();
+  }
+  PROFUNDO_RETURN_IF_ERROR(CheckNonNegative(spec.decay(), f + ".decay"));
+  o.decay = spec.decay();
+  return o;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Optimizer>> MakeOptimizer(
+    const v1::Optimizer& spec, std::string_view field) {
+  const std::string f(field);
+  PROFUNDO_ASSIGN_OR_RETURN(OptimizerOptions o, ReadCommonOptions(spec, f));
+  switch (spec.kind_case()) {
+    case v1::Optimizer::KIND_NOT_SET:
+      return std::make_unique<SGD>(std::move(o), 0.0, false);
+    case v1::Optimizer::kSgd: {
+      const v1::SGD& s = spec.sgd();
+      PROFUNDO_RETURN_IF_ERROR(
+          CheckInClosedRange(s.momentum(), 0, 1, f + ".sgd.momentum"));
+      return std::make_unique<SGD>(std::move(o), s.momentum(), s.nesterov());
+    }
+    case v1::Optimizer::kAdagrad: {
+      const v1::Adagrad& s = spec.adagrad();
+      const double init = s.has_initial_accumulator_value()
+                              ? s.initial_accumulator_value()
+                              : 0.1;
+      const double eps = s.has_epsilon() ? s.epsilon() : 1e-7;
+      PROFUNDO_RETURN_IF_ERROR(
+          CheckNonNegative(init, f + ".adagrad.initial_accumulator_value"));
+      PROFUNDO_RETURN_IF_ERROR(CheckNonNegative(eps, f + ".adagrad.epsilon"));
+      return std::make_unique<Adagrad>(std::move(o), init, eps);
+    }
+    case v1::Optimizer::kRmsprop: {
+      const v1::RMSprop& s = spec.rmsprop();
+      const double rho = s.has_rho() ? s.rho() : 0.9;
+      const double eps = s.has_epsilon() ? s.epsilon() : 1e-7;
+      PROFUNDO_RETURN_IF_ERROR(
+          CheckInHalfOpenRange(rho, 0, 1, f + ".rmsprop.rho"));
+      PROFUNDO_RETURN_IF_ERROR(
+          CheckInClosedRange(s.momentum(), 0, 1, f + ".rmsprop.momentum"));
+      PROFUNDO_RETURN_IF_ERROR(CheckNonNegative(eps, f + ".rmsprop.epsilon"));
+      return std::make_unique<RMSprop>(std::move(o), rho, s.momentum(), eps,
+                                       s.centered());
+    }
+    case v1::Optimizer::kAdam: {
+      PROFUNDO_ASSIGN_OR_RETURN(Betas b, ReadBetas(spec.adam(), f + ".adam"));
+      return std::make_unique<Adam>(std::move(o), b.beta_1, b.beta_2, b.epsilon,
+                                    spec.adam().amsgrad());
+    }
+    case v1::Optimizer::kAdamax: {
+      PROFUNDO_ASSIGN_OR_RETURN(Betas b,
+                                ReadBetas(spec.adamax(), f + ".adamax"));
+      return std::make_unique<Adamax>(std::move(o), b.beta_1, b.beta_2,
+                                      b.epsilon);
+    }
+    case v1::Optimizer::kNadam: {
+      PROFUNDO_ASSIGN_OR_RETURN(Betas b, ReadBetas(spec.nadam(), f + ".nadam"));
+      return std::make_unique<Nadam>(std::move(o), b.beta_1, b.beta_2,
+                                     b.epsilon);
+    }
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat(f, " has an unknown optimizer kind"));
+}
+
+}  // namespace profundo
