@@ -1,5 +1,6 @@
 #include "client/client.h"
 
+#include <algorithm>
 #include <chrono>
 #include <utility>
 
@@ -271,18 +272,41 @@ absl::StatusOr<v1::PredictResponse> Client::Predict(
     const std::string& model_id, absl::Span<const float> rows,
     int64_t features, int32_t mc_samples, int64_t version,
     const CallOptions& call) const {
+  if (rows.empty()) return absl::InvalidArgumentError("predict: no rows");
   if (features <= 0 || rows.size() % static_cast<size_t>(features) != 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("predict: ", rows.size(),
                      " values do not make rows of ", features, " features"));
   }
-  v1::PredictRequest request;
-  request.set_model_id(model_id);
-  request.set_version(version);
-  request.set_mc_samples(mc_samples);
-  *request.mutable_inputs() = PackFloatTensor(
-      rows, {static_cast<int64_t>(rows.size()) / features, features});
-  return Predict(request, call);
+  const auto n = static_cast<int64_t>(rows.size()) / features;
+  const int64_t rows_per_request = std::max<int64_t>(
+      1, static_cast<int64_t>(options_.max_predict_request_bytes) /
+             (4 * features));
+  v1::PredictResponse merged;
+  for (int64_t first = 0; first < n; first += rows_per_request) {
+    const int64_t count = std::min(rows_per_request, n - first);
+    v1::PredictRequest request;
+    request.set_model_id(model_id);
+    request.set_version(first == 0 ? version : merged.version());
+    request.set_mc_samples(mc_samples);
+    *request.mutable_inputs() = PackFloatTensor(
+        rows.subspan(static_cast<size_t>(first * features),
+                     static_cast<size_t>(count * features)),
+        {count, features});
+    PROFUNDO_ASSIGN_OR_RETURN(v1::PredictResponse part, Predict(request, call));
+    if (first == 0) {
+      merged = std::move(part);
+      continue;
+    }
+    PROFUNDO_RETURN_IF_ERROR(
+        AppendRows(part.probabilities(), merged.mutable_probabilities()));
+    if (part.has_std()) {
+      PROFUNDO_RETURN_IF_ERROR(AppendRows(part.std(), merged.mutable_std()));
+    }
+    merged.mutable_top_class()->MergeFrom(part.top_class());
+    merged.mutable_top_probability()->MergeFrom(part.top_probability());
+  }
+  return merged;
 }
 
 }  // namespace profundo

@@ -63,6 +63,9 @@ struct ClientOptions {
   // watch_reconnect_backoff, doubled each attempt.
   int watch_max_reconnects = 5;
   absl::Duration watch_reconnect_backoff = absl::Milliseconds(200);
+  // Predict(model_id, rows, ...) splits its input into requests of at most
+  // this many tensor bytes (gRPC's default message limit is 4 MB).
+  size_t max_predict_request_bytes = 3 << 20;
 };
 
 // Per-call overrides.
@@ -131,7 +134,9 @@ class Client final {
 
   absl::StatusOr<v1::PredictResponse> Predict(
       const v1::PredictRequest& request, const CallOptions& call = {}) const;
-  // Packs `rows` as a [rows.size() / features, features] tensor.
+  // Packs `rows` as a [rows.size() / features, features] tensor, split into
+  // as many requests as options.max_predict_request_bytes needs (all sent
+  // to the version the first one used) and merges their responses.
   // INVALID_ARGUMENT if features <= 0 or does not divide rows.size().
   // mc_samples > 0 asks for the MC-dropout mean and std; version 0 is the
   // latest READY version.

@@ -1,5 +1,6 @@
 #include "client/float_tensor.h"
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 
@@ -69,6 +70,27 @@ absl::StatusOr<std::vector<float>> UnpackFloatTensor(const v1::FloatTensor& t) {
                      expected));
   }
   return out;
+}
+
+absl::Status AppendRows(const v1::FloatTensor& part, v1::FloatTensor* acc) {
+  if (acc->shape_size() == 0) {
+    *acc = part;
+    return absl::OkStatus();
+  }
+  if (part.shape_size() != acc->shape_size() || part.shape_size() == 0 ||
+      !std::equal(part.shape().begin() + 1, part.shape().end(),
+                  acc->shape().begin() + 1)) {
+    return absl::InvalidArgumentError("tensor rows have different shapes");
+  }
+  absl::StatusOr<std::vector<float>> head = UnpackFloatTensor(*acc);
+  if (!head.ok()) return head.status();
+  absl::StatusOr<std::vector<float>> tail = UnpackFloatTensor(part);
+  if (!tail.ok()) return tail.status();
+  head->insert(head->end(), tail->begin(), tail->end());
+  std::vector<int64_t> shape(acc->shape().begin(), acc->shape().end());
+  shape[0] += part.shape(0);
+  *acc = PackFloatTensor(*head, shape);
+  return absl::OkStatus();
 }
 
 v1::FloatTensor ToValuesForm(const v1::FloatTensor& t) {

@@ -33,6 +33,11 @@ v1::FloatTensor PackFloatTensor(absl::Span<const float> values,
 // the product of the shape.
 absl::StatusOr<std::vector<float>> UnpackFloatTensor(const v1::FloatTensor& t);
 
+// Appends the rows of `part` to `*acc` (dimension 0 grows). An empty `acc`
+// (no shape) becomes a copy of `part`. INVALID_ARGUMENT if the per-row
+// shapes differ or either tensor is malformed.
+absl::Status AppendRows(const v1::FloatTensor& part, v1::FloatTensor* acc);
+
 // Returns `t` with its elements in the readable `values` form (for JSON
 // output); unchanged if it cannot be unpacked.
 v1::FloatTensor ToValuesForm(const v1::FloatTensor& t);

@@ -29,15 +29,27 @@ absl::Status ReadJsonFile(const std::string& path,
   return absl::InvalidArgumentError(absl::StrCat(path, ": ", status.message()));
 }
 
-std::string MessageToJson(const google::protobuf::Message& msg) {
+namespace {
+
+std::string Print(const google::protobuf::Message& msg, bool whitespace) {
   google::protobuf::util::JsonPrintOptions options;
-  options.add_whitespace = true;
+  options.add_whitespace = whitespace;
   options.preserve_proto_field_names = true;
   options.always_print_primitive_fields = true;
   std::string out;
   (void)google::protobuf::util::MessageToJsonString(msg, &out, options);
   if (out.empty() || out.back() != '\n') out += '\n';
   return out;
+}
+
+}  // namespace
+
+std::string MessageToJson(const google::protobuf::Message& msg) {
+  return Print(msg, /*whitespace=*/true);
+}
+
+std::string MessageToJsonLine(const google::protobuf::Message& msg) {
+  return Print(msg, /*whitespace=*/false);
 }
 
 }  // namespace profundo

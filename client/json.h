@@ -33,6 +33,9 @@ absl::Status ReadJsonFile(const std::string& path,
 // script reading the output sees each key), ending in a newline.
 std::string MessageToJson(const google::protobuf::Message& msg);
 
+// The same on one line (JSON Lines, for streams of messages).
+std::string MessageToJsonLine(const google::protobuf::Message& msg);
+
 }  // namespace profundo
 
 #endif  // PROFUNDO_CLIENT_JSON_H_

@@ -1,0 +1,218 @@
+#include "client/cli/cli.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <iostream>
+#include <memory>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/reflection.h"
+#include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "client/cli/commands.h"
+#include "client/cli/flags.h"
+#include "client/cli/output.h"
+#include "client/json.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+
+namespace profundo::cli {
+namespace {
+
+struct Command {
+  const char* name;
+  CommandFn run;
+  const char* usage;
+};
+
+const Command kCommands[] = {
+    {"upload", RunUpload,
+     "upload --name N (--images X.idx[.gz] --labels Y.idx[.gz] | --csv F.csv "
+     "[--label_column C] [--csv_header=false] | --npy X.npy --labels Y.npy)"},
+    {"datasets", RunListDatasets, "datasets [--page_size N] [--page_token T]"},
+    {"dataset", RunGetDataset, "dataset DATASET_ID"},
+    {"delete-dataset", RunDeleteDataset, "delete-dataset DATASET_ID"},
+    {"validate", RunValidate,
+     "validate SPEC.json [--dataset ID] [--config CONFIG.json]"},
+    {"summary", RunValidate, "summary SPEC.json (same as validate)"},
+    {"models", RunListModels, "models [--name N] [--page_size N] [--page_token T]"},
+    {"model", RunGetModel, "model MODEL_ID"},
+    {"submit", RunSubmit,
+     "submit SPEC.json --dataset ID [--config CONFIG.json] [--epochs N] "
+     "[--batch_size N] [--validation_split F] [--validation_dataset ID] "
+     "[--job_id ID] [--model_name N] [--seed N] [--watch]"},
+    {"jobs", RunListJobs,
+     "jobs [--state S] [--dataset ID] [--page_size N] [--page_token T]"},
+    {"job", RunGetJob, "job JOB_ID"},
+    {"watch", RunWatch, "watch JOB_ID [--after_seq N]"},
+    {"cancel", RunCancel, "cancel JOB_ID"},
+    {"predict", RunPredict,
+     "predict MODEL_ID --input FILE (IDX, .npy or CSV) [--index I] [--count N] "
+     "[--mc_samples N] [--version V] [--labels FILE] [--class_names fashion]"},
+};
+
+// Checks that every flag in `args` exists, so that a typo is a usage error
+// (exit 2) rather than absl's own exit.
+absl::Status CheckFlagsExist(const std::vector<std::string>& args) {
+  for (size_t i = 1; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--") break;
+    if (a.size() < 2 || a[0] != '-') continue;
+    std::string name = a.substr(a[1] == '-' ? 2 : 1);
+    name = name.substr(0, name.find('='));
+    if (name.empty()) continue;
+    if (absl::FindCommandLineFlag(name) != nullptr) continue;
+    if (absl::StartsWith(name, "no") &&
+        absl::FindCommandLineFlag(name.substr(2)) != nullptr) {
+      continue;
+    }
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown flag --", name, " (see 'profundo help')"));
+  }
+  return absl::OkStatus();
+}
+
+std::unique_ptr<Client> MakeClient() {
+  ClientOptions options;
+  options.default_timeout = absl::GetFlag(FLAGS_timeout);
+  options.upload_timeout = std::max(options.upload_timeout, options.default_timeout);
+  options.bearer_token = absl::GetFlag(FLAGS_token);
+  if (options.bearer_token.empty()) {
+    const char* env = std::getenv("PROFUNDO_TOKEN");
+    if (env != nullptr) options.bearer_token = env;
+  }
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(64 << 20);  // large List / Predict answers
+  return std::make_unique<Client>(
+      grpc::CreateCustomChannel(absl::GetFlag(FLAGS_server),
+                                grpc::InsecureChannelCredentials(), args),
+      options);
+}
+
+}  // namespace
+
+std::vector<std::string> NormalizeFlagNames(const std::vector<std::string>& args) {
+  std::vector<std::string> out = args;
+  for (size_t i = 1; i < out.size(); ++i) {
+    std::string& a = out[i];
+    if (a == "--") break;
+    if (a.size() < 3 || a[0] != '-') continue;
+    const size_t start = a[1] == '-' ? 2 : 1;
+    const size_t end = std::min(a.find('='), a.size());
+    std::replace(a.begin() + static_cast<std::ptrdiff_t>(start),
+                 a.begin() + static_cast<std::ptrdiff_t>(end), '-', '_');
+  }
+  return out;
+}
+
+std::string UsageText() {
+  std::string text =
+      "profundo: the Profundo training service's command-line client.\n\n"
+      "Usage: profundo [--server HOST:PORT] [--json] [--timeout 30s] "
+      "[--token T] <command> ...\n\nCommands:\n";
+  for (const Command& c : kCommands) absl::StrAppend(&text, "  ", c.usage, "\n");
+  absl::StrAppend(
+      &text,
+      "\nFlags may come anywhere and use dashes or underscores "
+      "(--batch-size = --batch_size).\n--json prints the responses as JSON "
+      "(streams as JSON lines).\nExit codes: 0 ok, 1 error, 2 bad input, "
+      "3 not found, 4 conflict / wrong state, 5 resource exhausted, "
+      "6 unavailable / deadline, 7 unauthenticated, 8 job failed, "
+      "9 job cancelled.\n");
+  return text;
+}
+
+int RunCli(int argc, char** argv) {
+  std::vector<std::string> args =
+      NormalizeFlagNames(std::vector<std::string>(argv, argv + argc));
+  absl::FlagsUsageConfig config;
+  config.contains_help_flags = [](absl::string_view file) {
+    return absl::StrContains(file, "client/cli/");
+  };
+  config.normalize_filename = [](absl::string_view file) {
+    return std::string(file);
+  };
+  absl::SetFlagsUsageConfig(config);
+  absl::SetProgramUsageMessage(UsageText());
+
+  if (absl::Status s = CheckFlagsExist(args); !s.ok()) {
+    std::cerr << FormatError(s) << "\n";
+    return ExitCodeFor(s);
+  }
+  std::vector<char*> raw;
+  for (std::string& a : args) raw.push_back(a.data());
+  std::vector<char*> positional =
+      absl::ParseCommandLine(static_cast<int>(raw.size()), raw.data());
+
+  if (positional.size() < 2 || std::string(positional[1]) == "help") {
+    std::cout << UsageText();
+    return positional.size() < 2 ? kExitUsage : kExitOk;
+  }
+  const std::string name = positional[1];
+  const Command* command = nullptr;
+  for (const Command& c : kCommands) {
+    if (name == c.name) command = &c;
+  }
+  if (command == nullptr) {
+    const absl::Status s = absl::InvalidArgumentError(
+        absl::StrCat("unknown command '", name, "' (see 'profundo help')"));
+    std::cerr << FormatError(s) << "\n";
+    return ExitCodeFor(s);
+  }
+
+  std::unique_ptr<Client> client = MakeClient();
+  CommandContext ctx;
+  ctx.client = client.get();
+  ctx.json = absl::GetFlag(FLAGS_json);
+  ctx.tty = isatty(STDOUT_FILENO) == 1;
+  ctx.out = &std::cout;
+  ctx.args.assign(positional.begin() + 2, positional.end());
+  const absl::Status status = command->run(ctx);
+  std::cout.flush();
+  if (!status.ok()) {
+    std::cerr << FormatError(status) << "\n";
+    if (IsUsageError(status)) {
+      std::cerr << "usage: profundo " << command->usage << "\n";
+    }
+  }
+  return ExitCodeFor(status);
+}
+
+constexpr char kUsagePayload[] = "profundo.cli/usage";
+
+absl::Status UsageError(const std::string& message) {
+  absl::Status status = absl::InvalidArgumentError(message);
+  status.SetPayload(kUsagePayload, absl::Cord("1"));
+  return status;
+}
+
+bool IsUsageError(const absl::Status& status) {
+  return status.GetPayload(kUsagePayload).has_value();
+}
+
+absl::Status OnlyArgument(const CommandContext& ctx, const std::string& what,
+                          std::string* arg) {
+  if (ctx.args.size() != 1) {
+    return UsageError(absl::StrCat("expected ", what, ", got ",
+                                   ctx.args.size(), " arguments"));
+  }
+  *arg = ctx.args[0];
+  return absl::OkStatus();
+}
+
+bool PrintedAsJson(const CommandContext& ctx,
+                   const google::protobuf::Message& msg) {
+  if (ctx.json) *ctx.out << MessageToJson(msg);
+  return ctx.json;
+}
+
+void PrintNextPage(const CommandContext& ctx, const std::string& token) {
+  if (!token.empty()) *ctx.out << "More: --page_token=" << token << "\n";
+}
+
+}  // namespace profundo::cli
