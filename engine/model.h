@@ -53,6 +53,8 @@ struct History {
   std::vector<EpochLogs> epochs;
   bool cancelled = false;  // the cancel flag stopped the fit
   bool stopped_early = false;
+  // Wall-clock seconds of each epoch's training steps (not validation).
+  std::vector<double> seconds;
 };
 
 struct FitOptions {
@@ -161,21 +163,40 @@ class Model {
   class FitControl;
 
   absl::Status CheckInputs(const Tensor& x, const Tensor* y,
-                           std::string_view what) const;
-  // Runs every layer on `batch` into acts_; returns the model's output
+                           const std::string& what) const;
+  // Runs every layer on acts_[0]; returns the model's output
   // (probabilities with a fused head applied).
-  const Tensor& ForwardBatch(const Tensor& batch, Mode mode);
+  const Tensor& ForwardBatch(Mode mode);
   // Loss (with regularization) and gradients for the last ForwardBatch.
   double BackwardBatch(const Tensor& y);
   double RegularizationPenalty() const;
   void AddRegularizationGradients();
   void ApplyHead(Tensor* out);
+  // Evaluate on data that is already standardized.
+  absl::StatusOr<Evaluation> EvaluateStandardized(const Dataset& data,
+                                                  int batch_size);
+  // Checkpoint bytes of a fit in progress (model_io.cc).
+  std::string MakeCheckpoint(const std::vector<std::unique_ptr<Callback>>& cbs,
+                             const History& history, int epochs_done,
+                             bool stop_training) const;
+  absl::Status RestoreCheckpoint(const std::string& bytes,
+                                 std::vector<std::unique_ptr<Callback>>& cbs,
+                                 History* history, int* epochs_done,
+                                 bool* stop_training);
+  // Trainable then non-trainable values, concatenated.
+  std::vector<float> GetWeights() const;
+  void SetWeights(const std::vector<float>& weights);
+
+  // Rows of one MC pass: samples x inputs per batched forward.
+  static constexpr int64_t kMcRowsPerPass = 4096;
 
   v1::ModelSpec spec_;
   Shape input_shape_;
   Shape output_shape_;
   std::vector<std::unique_ptr<Layer>> layers_;
   std::vector<Shape> layer_shapes_;  // per-sample output of each layer
+  // Id of the first parameter of each layer (layers own consecutive ids).
+  std::vector<int> layer_param_begin_;
   ParameterStore params_;
   std::unique_ptr<Loss> loss_;
   std::unique_ptr<Optimizer> optimizer_;

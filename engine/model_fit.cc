@@ -1,0 +1,220 @@
+// Model::Fit: Keras's training loop (epochs of shuffled mini-batches,
+// validation, callbacks, history), with progress, cancellation and
+// checkpoint/resume.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <numeric>
+
+#include "absl/strings/str_cat.h"
+#include "engine/model.h"
+#include "engine/status_macros.h"
+
+namespace profundo {
+
+// The running fit as callbacks see it.
+class Model::FitControl final : public TrainingControl {
+ public:
+  FitControl(Model& model, int epochs, int64_t steps)
+      : model_(model), epochs_(epochs), steps_(steps) {}
+  Optimizer& optimizer() override { return *model_.optimizer_; }
+  int epochs() const override { return epochs_; }
+  int64_t steps_per_epoch() const override { return steps_; }
+  void StopTraining() override { stop_ = true; }
+  std::vector<float> GetWeights() const override { return model_.GetWeights(); }
+  void SetWeights(const std::vector<float>& w) override { model_.SetWeights(w); }
+  bool stop() const { return stop_; }
+  void set_stop(bool stop) { stop_ = stop; }
+
+ private:
+  Model& model_;
+  int epochs_;
+  int64_t steps_;
+  bool stop_ = false;
+};
+
+std::vector<float> Model::GetWeights() const {
+  std::vector<float> w = params_.trainable_values();
+  const auto& nt = params_.non_trainable_values();
+  w.insert(w.end(), nt.begin(), nt.end());
+  return w;
+}
+
+void Model::SetWeights(const std::vector<float>& weights) {
+  auto& t = params_.trainable_values();
+  auto& nt = params_.non_trainable_values();
+  if (weights.size() != t.size() + nt.size()) return;
+  std::copy(weights.begin(), weights.begin() + t.size(), t.begin());
+  std::copy(weights.begin() + t.size(), weights.end(), nt.begin());
+}
+
+absl::StatusOr<FitOptions> FitOptionsFromConfig(const v1::TrainConfig& config,
+                                                bool optimizer_has_schedule,
+                                                std::string_view field) {
+  const std::string prefix = field.empty() ? "" : std::string(field) + ".";
+  FitOptions opts;
+  if (config.epochs() < 0 || config.epochs() > 100000) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(prefix, "epochs must be in [1, 100000]"));
+  }
+  opts.epochs = config.epochs() == 0 ? 1 : config.epochs();
+  if (config.has_batch_size()) {
+    if (config.batch_size() <= 0 || config.batch_size() > (1 << 20)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(prefix, "batch_size must be in [1, 1048576]"));
+    }
+    opts.batch_size = config.batch_size();
+  }
+  opts.shuffle = !config.has_shuffle() || config.shuffle();
+  if (!(config.validation_split() >= 0.0 && config.validation_split() < 1.0)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(prefix, "validation_split must be in [0, 1)"));
+  }
+  opts.validation_split = config.validation_split();
+  for (int i = 0; i < config.callbacks_size(); ++i) {
+    PROFUNDO_ASSIGN_OR_RETURN(
+        std::unique_ptr<Callback> cb,
+        MakeCallback(config.callbacks(i),
+                     absl::StrCat(prefix, "callbacks[", i, "]"),
+                     optimizer_has_schedule));
+    opts.callbacks.push_back(std::move(cb));
+  }
+  return opts;
+}
+
+absl::StatusOr<History> Model::Fit(const Dataset& train, FitOptions options) {
+  if (options.epochs < 1) {
+    return absl::InvalidArgumentError("epochs must be >= 1");
+  }
+  if (options.batch_size <= 0) {
+    return absl::InvalidArgumentError("batch_size must be > 0");
+  }
+  if (!(options.validation_split >= 0 && options.validation_split < 1)) {
+    return absl::InvalidArgumentError("validation_split must be in [0, 1)");
+  }
+  PROFUNDO_RETURN_IF_ERROR(CheckInputs(train.x, &train.y, "x"));
+  if (options.validation_data != nullptr) {
+    PROFUNDO_RETURN_IF_ERROR(CheckInputs(options.validation_data->x,
+                                         &options.validation_data->y,
+                                         "validation_data"));
+  }
+
+  // Keras: the last fraction is held out, before any shuffling.
+  const int64_t n_all = train.size();
+  int64_t n = n_all;
+  Dataset val;
+  bool has_val = false;
+  if (options.validation_data != nullptr) {
+    val = Dataset{options.validation_data->x, options.validation_data->y};
+    has_val = true;
+  } else if (options.validation_split > 0) {
+    n = static_cast<int64_t>(std::floor(n_all * (1.0 - options.validation_split)));
+    if (n == 0 || n == n_all) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "validation_split ", options.validation_split, " of ", n_all,
+          " samples leaves an empty training or validation set"));
+    }
+    val = Dataset{train.x.Rows(n, n_all), train.y.Rows(n, n_all)};
+    has_val = true;
+  }
+  Dataset data{n == n_all ? train.x : train.x.Rows(0, n),
+               n == n_all ? train.y : train.y.Rows(0, n)};
+
+  History history;
+  int start_epoch = 0;
+  const int64_t steps = (n + options.batch_size - 1) / options.batch_size;
+  FitControl control(*this, options.epochs, steps);
+  for (auto& cb : options.callbacks) cb->OnTrainBegin(control);
+  if (options.resume_from != nullptr) {
+    bool stop = false;
+    PROFUNDO_RETURN_IF_ERROR(RestoreCheckpoint(*options.resume_from,
+                                               options.callbacks, &history,
+                                               &start_epoch, &stop));
+    control.set_stop(stop);
+  } else if (spec_.preprocessing().standardize()) {
+    standardizer_.Fit(data.x);
+  }
+  standardizer_.Apply(&data.x);
+  if (has_val) standardizer_.Apply(&val.x);
+
+  const Shape y_sample(data.y.shape().begin() + 1, data.y.shape().end());
+  std::vector<int64_t> order(n);
+  std::iota(order.begin(), order.end(), int64_t{0});
+  Tensor y_batch;
+  for (int epoch = start_epoch; epoch < options.epochs && !control.stop();
+       ++epoch) {
+    for (auto& cb : options.callbacks) cb->OnEpochBegin(epoch, control);
+    if (options.shuffle) rng_.Permutation(n, &order);
+    EpochLogs logs;
+    logs.epoch = epoch;
+    double loss_sum = 0;
+    int64_t correct = 0, counted = 0, seen = 0;
+    const auto epoch_start = std::chrono::steady_clock::now();
+    for (int64_t step = 0; step < steps; ++step) {
+      if (options.cancel != nullptr && options.cancel->load()) {
+        history.cancelled = true;
+        return history;
+      }
+      for (auto& cb : options.callbacks) {
+        cb->OnBatchBegin(optimizer_->iterations(), control);
+      }
+      if (step == 0) logs.lr = optimizer_->current_learning_rate();
+      const int64_t b = step * options.batch_size;
+      const int64_t e = std::min(n, b + options.batch_size);
+      Shape x_shape = {e - b};
+      x_shape.insert(x_shape.end(), input_shape_.begin(), input_shape_.end());
+      acts_[0].Resize(std::move(x_shape));
+      Shape y_shape = {e - b};
+      y_shape.insert(y_shape.end(), y_sample.begin(), y_sample.end());
+      y_batch.Resize(std::move(y_shape));
+      const int64_t xr = data.x.row_size(), yr = data.y.row_size();
+      for (int64_t i = b; i < e; ++i) {
+        std::memcpy(acts_[0].data() + (i - b) * xr,
+                    data.x.data() + order[i] * xr, sizeof(float) * xr);
+        std::memcpy(y_batch.data() + (i - b) * yr,
+                    data.y.data() + order[i] * yr, sizeof(float) * yr);
+      }
+      const Tensor& out = ForwardBatch(Mode::kTrain);
+      correct += CountCorrect(accuracy_kind_, out, y_batch);
+      counted += CountedItems(accuracy_kind_, out);
+      const double loss = BackwardBatch(y_batch);
+      optimizer_->Step(params_);
+      loss_sum += loss * (e - b);
+      seen += e - b;
+      if (options.on_batch_end) {
+        Progress p;
+        p.epoch = epoch;
+        p.epochs = options.epochs;
+        p.batch = step + 1;
+        p.batches = steps;
+        p.loss = loss_sum / seen;
+        p.accuracy = counted ? static_cast<double>(correct) / counted : 0.0;
+        options.on_batch_end(p);
+      }
+    }
+    history.seconds.push_back(std::chrono::duration<double>(
+        std::chrono::steady_clock::now() - epoch_start).count());
+    logs.loss = loss_sum / n;
+    logs.accuracy = counted ? static_cast<double>(correct) / counted : 0.0;
+    if (has_val) {
+      PROFUNDO_ASSIGN_OR_RETURN(Evaluation ev,
+                                EvaluateStandardized(val, options.batch_size));
+      logs.val_loss = ev.loss;
+      logs.val_accuracy = ev.accuracy;
+    }
+    history.epochs.push_back(logs);
+    for (auto& cb : options.callbacks) cb->OnEpochEnd(logs, control);
+    if (control.stop()) history.stopped_early = true;
+    if (options.on_epoch_end) options.on_epoch_end(logs);
+    if (options.on_checkpoint) {
+      options.on_checkpoint(MakeCheckpoint(options.callbacks, history,
+                                           epoch + 1, control.stop()));
+    }
+  }
+  history.stopped_early = control.stop();
+  for (auto& cb : options.callbacks) cb->OnTrainEnd(control);
+  return history;
+}
+
+}  // namespace profundo
