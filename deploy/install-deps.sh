@@ -5,22 +5,38 @@
 #
 #   deploy/install-deps.sh            build + test + demo dependencies
 #   deploy/install-deps.sh --bench    also PyTorch with OpenBLAS (benchmarks)
+#   deploy/install-deps.sh --image    also podman, buildah and debootstrap
+#                                     (deploy/test-image.sh)
+#   deploy/install-deps.sh --build-only  only what building profundo-server
+#                                     and profundo needs (deploy/Dockerfile;
+#                                     configure with -DPROFUNDO_BUILD_TESTS=OFF
+#                                     -DPROFUNDO_BUILD_BENCH=OFF)
 set -euo pipefail
 
 packages=(
-  build-essential cmake ninja-build pkg-config git ca-certificates
+  build-essential cmake ninja-build pkg-config ca-certificates
   libgrpc++-dev libgrpc-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
-  libabsl-dev libdnnl-dev ocl-icd-opencl-dev opencl-headers libgtest-dev libgmock-dev libbenchmark-dev
+  libabsl-dev libdnnl-dev ocl-icd-opencl-dev opencl-headers
   libsqlite3-dev zlib1g-dev
-  dataset-fashion-mnist
-  python3 python3-numpy python3-grpcio python3-grpc-tools
 )
+# Tests, benchmarks and the demo (all but --build-only).
+test_packages=(
+  git libgtest-dev libgmock-dev libbenchmark-dev
+  dataset-fashion-mnist
+  python3 python3-numpy python3-grpcio python3-grpc-tools python3-yaml
+)
+build_only=0
 for arg in "$@"; do
   case "$arg" in
     --bench) packages+=(python3-torch libopenblas0-openmp) ;;
+    --image) packages+=(podman buildah debootstrap debian-archive-keyring) ;;
+    --build-only) build_only=1 ;;
     *) echo "install-deps.sh: unknown option $arg" >&2; exit 2 ;;
   esac
 done
+if [ "$build_only" = 0 ]; then
+  packages+=("${test_packages[@]}")
+fi
 
 missing=()
 for p in "${packages[@]}"; do
