@@ -9,6 +9,9 @@
 #include "client/float_tensor.h"
 #include "client/grpc_status.h"
 #include "engine/status_macros.h"
+#include "google/protobuf/wrappers.pb.h"
+#include "grpcpp/completion_queue.h"
+#include "grpcpp/generic/generic_stub.h"
 #include "zlib.h"
 
 namespace profundo {
@@ -22,6 +25,20 @@ uint32_t UpdateCrc32(uint32_t crc, absl::string_view bytes) {
 }
 
 }  // namespace
+
+const char* ServingStatusName(ServingStatus status) {
+  switch (status) {
+    case ServingStatus::kServing:
+      return "SERVING";
+    case ServingStatus::kNotServing:
+      return "NOT_SERVING";
+    case ServingStatus::kServiceUnknown:
+      return "SERVICE_UNKNOWN";
+    case ServingStatus::kUnknown:
+      break;
+  }
+  return "UNKNOWN";
+}
 
 bool IsTerminal(v1::JobState state) {
   return state == v1::JOB_STATE_SUCCEEDED || state == v1::JOB_STATE_FAILED ||
@@ -259,6 +276,43 @@ absl::Status Client::WatchJob(const std::string& job_id, int64_t after_seq,
     absl::SleepFor(backoff);
     backoff *= 2;
   }
+}
+
+// --------------------------------------------------------------- health
+
+absl::StatusOr<ServingStatus> Client::CheckHealth(
+    const std::string& service, const CallOptions& call) const {
+  // Debian ships no generated code for grpc/health/v1/health.proto, and its
+  // two messages have the wire format of protobuf's wrappers:
+  // HealthCheckRequest {string service = 1} is a StringValue and
+  // HealthCheckResponse {ServingStatus status = 1} (an enum: a varint) an
+  // Int32Value. A generic stub sends them by method name.
+  grpc::TemplatedGenericStub<google::protobuf::StringValue,
+                             google::protobuf::Int32Value>
+      stub(channel_);
+  google::protobuf::StringValue request;
+  request.set_value(service);
+  google::protobuf::Int32Value response;
+  grpc::Status status;
+  std::unique_ptr<grpc::ClientContext> context =
+      MakeContext(call, options_.default_timeout);
+  grpc::CompletionQueue cq;
+  auto rpc = stub.PrepareUnaryCall(context.get(),
+                                   "/grpc.health.v1.Health/Check", request, &cq);
+  rpc->StartCall();
+  rpc->Finish(&response, &status, &status);
+  void* tag = nullptr;
+  bool ok = false;
+  cq.Next(&tag, &ok);  // the call's one completion: Finish
+  cq.Shutdown();
+  while (cq.Next(&tag, &ok)) {
+  }
+  PROFUNDO_RETURN_IF_ERROR(FromGrpcStatus(status));
+  const int32_t value = response.value();
+  if (value < 0 || value > static_cast<int32_t>(ServingStatus::kServiceUnknown)) {
+    return ServingStatus::kUnknown;
+  }
+  return static_cast<ServingStatus>(value);
 }
 
 // ---------------------------------------------------------- predictions

@@ -74,6 +74,16 @@ struct CallOptions {
   std::optional<absl::Duration> timeout;
 };
 
+// A server's serving status, as grpc.health.v1 reports it.
+enum class ServingStatus {
+  kUnknown = 0,
+  kServing = 1,
+  kNotServing = 2,
+  kServiceUnknown = 3,
+};
+// "SERVING", "NOT_SERVING", ... (the proto's names).
+const char* ServingStatusName(ServingStatus status);
+
 // Called for each event of WatchJob, in seq order; return false to stop
 // watching (WatchJob then returns OK).
 using JobEventCallback = std::function<bool(const v1::JobEvent&)>;
@@ -129,6 +139,14 @@ class Client final {
   absl::Status WatchJob(const std::string& job_id, int64_t after_seq,
                         const JobEventCallback& on_event,
                         const CallOptions& call = {}) const;
+
+  // ------------------------------------------------------------- health
+
+  // grpc.health.v1.Health/Check for `service`: "" is the server as a whole,
+  // "profundo.v1.Profundo" the API. NOT_FOUND for a service the server does
+  // not know; UNAVAILABLE when the server cannot be reached.
+  absl::StatusOr<ServingStatus> CheckHealth(const std::string& service = "",
+                                            const CallOptions& call = {}) const;
 
   // -------------------------------------------------------- predictions
 

@@ -55,6 +55,9 @@ absl::Status RunCancel(const CommandContext& ctx);    // cancel ID
 // predict_command.cc
 absl::Status RunPredict(const CommandContext& ctx);  // predict MODEL
 
+// health_command.cc
+absl::Status RunHealth(const CommandContext& ctx);  // health
+
 // Helpers shared by the command files.
 // INVALID_ARGUMENT marked as a usage mistake: cli.cc then also prints the
 // command's usage line.

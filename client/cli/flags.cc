@@ -57,3 +57,7 @@ ABSL_FLAG(int32_t, mc_samples, 0,
 ABSL_FLAG(int64_t, version, 0, "predict: model version (0: latest ready).");
 ABSL_FLAG(std::string, class_names, "",
           "predict: 'fashion' names the 10 Fashion-MNIST classes.");
+
+ABSL_FLAG(std::string, service, "",
+          "health: the service to check ('' = the whole server, "
+          "profundo.v1.Profundo = the API).");

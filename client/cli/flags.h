@@ -54,4 +54,7 @@ ABSL_DECLARE_FLAG(int32_t, mc_samples);
 ABSL_DECLARE_FLAG(int64_t, version);
 ABSL_DECLARE_FLAG(std::string, class_names);
 
+// Health.
+ABSL_DECLARE_FLAG(std::string, service);
+
 #endif  // PROFUNDO_CLIENT_CLI_FLAGS_H_
