@@ -1,0 +1,91 @@
+#include "bench/bench_util.h"
+
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <sstream>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "dnnl.h"
+#include "engine/datasets/idx.h"
+#include "engine/layers/dense.h"
+#include "engine/spec_json.h"
+#include "engine/status_macros.h"
+
+namespace profundo::bench {
+
+absl::StatusOr<FashionMnist> LoadFashionMnist(const std::string& dir,
+                                              int64_t validation) {
+  PROFUNDO_ASSIGN_OR_RETURN(
+      Dataset train, ReadIdxDataset(dir + "train-images-idx3-ubyte.gz",
+                                    dir + "train-labels-idx1-ubyte.gz"));
+  PROFUNDO_ASSIGN_OR_RETURN(
+      Dataset test, ReadIdxDataset(dir + "t10k-images-idx3-ubyte.gz",
+                                   dir + "t10k-labels-idx1-ubyte.gz"));
+  FashionMnist d;
+  d.train = Dataset{train.x.Rows(validation, train.size()),
+                    train.y.Rows(validation, train.size())};
+  d.test = std::move(test);
+  for (float& v : d.train.x.values()) v /= 255.0f;
+  for (float& v : d.test.x.values()) v /= 255.0f;
+  return d;
+}
+
+absl::StatusOr<v1::ModelSpec> ReadSpec(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot open ", path));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ParseJson<v1::ModelSpec>(ss.str());
+}
+
+GemmWork ModelGemmWork(const Model& model) {
+  GemmWork w;
+  bool trainable_before = false;  // a trainable parameter in an earlier layer
+  for (const auto& layer : model.layers()) {
+    if (const auto* dense = dynamic_cast<const Dense*>(layer.get())) {
+      const Shape& k = model.parameters().param(dense->kernel_id()).shape;
+      const int64_t macs = k[0] * k[1];
+      w.forward += macs;
+      w.backward_weights += macs;
+      if (trainable_before) w.backward_data += macs;
+    }
+    for (const Parameter& p : model.parameters().params()) {
+      if (p.trainable && p.name.rfind(layer->name() + "/", 0) == 0) {
+        trainable_before = true;
+      }
+    }
+  }
+  return w;
+}
+
+double SgemmPeakGflops(int64_t size, int reps) {
+  std::vector<float> a(size * size, 0.5f), b(size * size, 0.25f),
+      c(size * size, 0.f);
+  auto run = [&] {
+    dnnl_sgemm('N', 'N', size, size, size, 1.f, a.data(), size, b.data(),
+               size, 0.f, c.data(), size);
+  };
+  run();
+  run();
+  std::vector<double> gflops;
+  for (int r = 0; r < reps; ++r) {
+    const auto t0 = std::chrono::steady_clock::now();
+    run();
+    const double s = std::chrono::duration<double>(
+                         std::chrono::steady_clock::now() - t0)
+                         .count();
+    gflops.push_back(2.0 * size * size * size / s / 1e9);
+  }
+  return Median(gflops);
+}
+
+double Median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const size_t m = v.size() / 2;
+  return v.size() % 2 ? v[m] : 0.5 * (v[m - 1] + v[m]);
+}
+
+}  // namespace profundo::bench

@@ -1,0 +1,241 @@
+#!/usr/bin/python3
+"""Profundo vs PyTorch on the real Fashion-MNIST, in one run.
+
+For every (model, batch size) it alternates fresh processes of the engine
+(build-dir/bench/profundo-bench) and of PyTorch (bench/torch_fashion.py) on
+the same data split, spec, batch size, epochs and thread count, `--reps`
+times each, and prints the medians of seconds per epoch, their ratio, the
+achieved GFLOP/s against the sgemm peak measured in the same run (oneDNN's
+dnnl_sgemm, and torch.mm for reference), the GEMM floor, test accuracies,
+and MC dropout (100 samples x 10,000 test images) against its GEMM floor.
+
+  bench/run.sh                      # builds, then runs this with defaults
+  /usr/bin/python3 bench/compare.py --build_dir build-bench --reps 3
+
+Needs /usr/bin/python3 with Debian's python3-torch. Timings on a loaded
+machine are noise: the load average is printed with every result.
+"""
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+MODELS = {
+    "seed_bn_nadam": os.path.join(ROOT, "bench/specs/seed_bn_nadam.json"),
+    "seed_dropout": os.path.join(ROOT, "deploy/examples/seed_dropout.json"),
+}
+# Issue 6 targets: Profundo seconds/epoch <= target x PyTorch's (BN model).
+TARGETS = {("seed_bn_nadam", 32): 0.18, ("seed_bn_nadam", 256): 0.33}
+
+
+def run_json(cmd, threads):
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads))
+    load = os.getloadavg()[0]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env)
+    lines = [l for l in out.stdout.splitlines() if l.startswith("{")]
+    result = json.loads(lines[-1])
+    result["load_before"] = load
+    result["load_after"] = os.getloadavg()[0]
+    return result
+
+
+def engine_cmd(args, *extra):
+    return [os.path.join(args.build_dir, "bench/profundo-bench"),
+            "--threads", str(args.threads), *extra]
+
+
+def torch_cmd(args, *extra):
+    return [sys.executable, os.path.join(HERE, "torch_fashion.py"),
+            "--threads", str(args.threads), *extra]
+
+
+def machine_info(args):
+    info = {"python": platform.python_version(), "kernel": platform.release()}
+    try:
+        lscpu = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
+        for line in lscpu.splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() in ("Model name", "CPU(s)", "L2 cache", "L3 cache"):
+                info[key.strip()] = value.strip()
+            if key.strip() == "Flags":
+                flags = value.split()
+                info["isa"] = " ".join(f for f in ("avx2", "avx512f", "avx512_bf16",
+                                                   "avx512_vnni", "amx_tile")
+                                       if f in flags)
+    except OSError:
+        pass
+    info["engine"] = run_json(engine_cmd(args, "--mode", "info"), args.threads)
+    torch_info = run_json(torch_cmd(args, "--mode", "info"), args.threads)
+    torch_info.pop("config", None)
+    info["pytorch"] = torch_info
+    return info
+
+
+def median(values):
+    return statistics.median(values) if values else float("nan")
+
+
+def measure(args):
+    results = {"threads": args.threads, "epochs": args.epochs, "reps": args.reps,
+               "started": time.strftime("%Y-%m-%d %H:%M:%S"),
+               "machine": machine_info(args), "peak": {}, "runs": []}
+    sg, mm = [], []
+    for _ in range(args.peak_reps):
+        sg.append(run_json(engine_cmd(args, "--mode", "sgemm", "--sgemm_size",
+                                      str(args.gemm_size)), args.threads))
+        mm.append(run_json(torch_cmd(args, "--mode", "mm", "--mm_size",
+                                     str(args.gemm_size)), args.threads))
+    results["peak"] = {
+        "dnnl_sgemm_gflops": median([r["sgemm_gflops"] for r in sg]),
+        "torch_mm_gflops": median([r["mm_gflops"] for r in mm]),
+        "size": args.gemm_size, "load": median([r["load_before"] for r in sg + mm])}
+    log(f"sgemm peak ({args.gemm_size}^3, {args.threads} threads): "
+        f"dnnl_sgemm {results['peak']['dnnl_sgemm_gflops']:.1f} GFLOP/s, "
+        f"torch.mm {results['peak']['torch_mm_gflops']:.1f} GFLOP/s")
+    for model in args.models:
+        for batch in args.batch_sizes:
+            common = ["--spec", MODELS[model], "--batch_size", str(batch),
+                      "--epochs", str(args.epochs)]
+            if args.limit:
+                common += ["--limit", str(args.limit)]
+            mc = (["--mc_samples", str(args.mc_samples)]
+                  if model == "seed_dropout" and batch == args.batch_sizes[0]
+                  and args.mc_samples else [])
+            for rep in range(args.reps):
+                order = ["profundo", "pytorch"] if rep % 2 == 0 else ["pytorch", "profundo"]
+                for fw in order:
+                    cmd = engine_cmd(args, *common, *mc) if fw == "profundo" \
+                        else torch_cmd(args, *common, *mc)
+                    r = run_json(cmd, args.threads)
+                    r.update(model=model, framework=fw, rep=rep)
+                    results["runs"].append(r)
+                    log(f"{model} batch {batch} {fw} rep {rep}: epochs "
+                        + ", ".join(f"{s:.3f}" for s in r["epoch_seconds"])
+                        + f" s, test acc {r['test_accuracy']:.4f}"
+                        + (f", MC {r['mc_seconds']:.2f} s" if "mc_seconds" in r else "")
+                        + f" (load {r['load_before']:.2f})")
+    return results
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+def summarize(results):
+    peak = results["peak"]["dnnl_sgemm_gflops"]
+    runs = results["runs"]
+    macs = {}
+    for r in runs:
+        if r["framework"] == "profundo":
+            g = r["gemm_macs"]
+            macs[r["model"]] = (g["forward"], g["forward"] + g["backward_weights"]
+                                + g["backward_data"])
+    rows, mc_rows = [], []
+    keys = sorted({(r["model"], r["batch_size"]) for r in runs},
+                  key=lambda k: (list(MODELS).index(k[0]), k[1]))
+    for model, batch in keys:
+        sel = {fw: [r for r in runs if r["model"] == model and r["batch_size"] == batch
+                    and r["framework"] == fw] for fw in ("profundo", "pytorch")}
+        sec = {fw: median([s for r in rs for s in r["epoch_seconds"]])
+               for fw, rs in sel.items()}
+        acc = {fw: median([r["test_accuracy"] for r in rs]) for fw, rs in sel.items()}
+        n = sel["profundo"][0]["train_samples"]
+        fwd, train_macs = macs[model]
+        flops = 2.0 * train_macs * n
+        floor = flops / (peak * 1e9)
+        load = median([r["load_before"] for rs in sel.values() for r in rs])
+        rows.append({"model": model, "batch": batch, "profundo_s": sec["profundo"],
+                     "pytorch_s": sec["pytorch"], "ratio": sec["profundo"] / sec["pytorch"],
+                     "target": TARGETS.get((model, batch)),
+                     "profundo_gflops": flops / sec["profundo"] / 1e9,
+                     "pytorch_gflops": flops / sec["pytorch"] / 1e9,
+                     "floor_s": floor, "x_floor": sec["profundo"] / floor,
+                     "profundo_acc": acc["profundo"], "pytorch_acc": acc["pytorch"],
+                     "macs_per_sample": train_macs, "load": load})
+        mc = {fw: [r for r in rs if "mc_seconds" in r] for fw, rs in sel.items()}
+        if mc["profundo"]:
+            s = mc["profundo"][0]
+            mc_floor = 2.0 * fwd * s["mc_samples"] * 10000 / (peak * 1e9)
+            mc_rows.append({
+                "model": model, "samples": s["mc_samples"],
+                "profundo_s": median([r["mc_seconds"] for r in mc["profundo"]]),
+                "pytorch_s": median([r["mc_seconds"] for r in mc["pytorch"]]),
+                "floor_s": mc_floor,
+                "profundo_acc": median([r["mc_accuracy"] for r in mc["profundo"]]),
+                "pytorch_acc": median([r["mc_accuracy"] for r in mc["pytorch"]])})
+            mc_rows[-1]["x_floor"] = mc_rows[-1]["profundo_s"] / mc_floor
+    return rows, mc_rows
+
+
+def print_report(results, rows, mc_rows):
+    m = results["machine"]
+    eng, pt = m["engine"], m["pytorch"]
+    print(f"Machine: {m.get('Model name', '?')}, {m.get('CPU(s)', '?')} CPUs "
+          f"({m.get('isa', '')}), L2 {m.get('L2 cache', '?')}, L3 {m.get('L3 cache', '?')}, "
+          f"Linux {m['kernel']}")
+    print(f"Profundo: oneDNN {eng['onednn']} (cpu isa id {eng['onednn_isa']}), "
+          f"{eng['compiler']}; PyTorch {pt['torch']} (BLAS: "
+          f"{pt['blas'].get('openblas') or pt['blas'].get('libblas')}; "
+          f"core {pt['blas'].get('openblas_core', '?')}), numpy {pt['numpy']}, "
+          f"Python {m['python']}")
+    p = results["peak"]
+    print(f"Threads: {results['threads']} (OMP_NUM_THREADS and torch.set_num_threads); "
+          f"epochs per run: {results['epochs']}; runs per framework: {results['reps']}, "
+          f"alternating; medians over all epochs of all runs")
+    print(f"sgemm peak ({p['size']}^3): dnnl_sgemm {p['dnnl_sgemm_gflops']:.1f} GFLOP/s, "
+          f"torch.mm {p['torch_mm_gflops']:.1f} GFLOP/s (load {p['load']:.2f})")
+    print()
+    print("| model | batch | Profundo s/epoch | PyTorch s/epoch | ratio (target) "
+          "| Profundo GFLOP/s (% peak) | PyTorch GFLOP/s | x GEMM floor "
+          "| test acc Profundo / PyTorch | load |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        target = f" (<= {r['target']:.2f})" if r["target"] else ""
+        print(f"| {r['model']} | {r['batch']} | {r['profundo_s']:.3f} | {r['pytorch_s']:.3f} "
+              f"| {r['ratio']:.3f}{target} "
+              f"| {r['profundo_gflops']:.1f} ({100 * r['profundo_gflops'] / p['dnnl_sgemm_gflops']:.0f}%) "
+              f"| {r['pytorch_gflops']:.1f} | {r['x_floor']:.2f} (floor {r['floor_s']:.3f} s) "
+              f"| {r['profundo_acc']:.4f} / {r['pytorch_acc']:.4f} | {r['load']:.2f} |")
+    print()
+    macs = {r["model"]: r["macs_per_sample"] for r in rows}
+    print("GEMM work per training sample (multiply-adds: forward + backward weights + "
+          "needed backward data): "
+          + ", ".join(f"{k} {v:,}" for k, v in macs.items()))
+    for r in mc_rows:
+        print(f"MC dropout {r['samples']} x 10,000 ({r['model']}): Profundo {r['profundo_s']:.3f} s "
+              f"({r['x_floor']:.2f} x GEMM floor {r['floor_s']:.3f} s), PyTorch "
+              f"{r['pytorch_s']:.3f} s; accuracy of the mean {r['profundo_acc']:.4f} / "
+              f"{r['pytorch_acc']:.4f}")
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--build_dir", default=os.path.join(ROOT, "build-bench"))
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--reps", type=int, default=3)
+    p.add_argument("--epochs", type=int, default=2)
+    p.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
+    p.add_argument("--batch_sizes", nargs="+", type=int, default=[32, 256])
+    p.add_argument("--mc_samples", type=int, default=100)
+    p.add_argument("--limit", type=int, default=0, help="training images (0: 55,000)")
+    p.add_argument("--gemm_size", type=int, default=2048)
+    p.add_argument("--peak_reps", type=int, default=3)
+    p.add_argument("--json", help="also write all raw results here")
+    args = p.parse_args()
+    results = measure(args)
+    rows, mc_rows = summarize(results)
+    results["summary"], results["mc_summary"] = rows, mc_rows
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(results, f, indent=1)
+    print_report(results, rows, mc_rows)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,170 @@
+// profundo-bench: the engine's side of bench/compare.py. One JSON object on
+// stdout per run.
+//
+//   profundo-bench --mode info      {"onednn": "2.6.3", ...}
+//   profundo-bench --mode sgemm --threads 2
+//       {"sgemm_gflops": ..., "size": 2048, "threads": 2}
+//   profundo-bench --mode train --spec bench/specs/seed_bn_nadam.json
+//       --batch_size 32 --epochs 2 --threads 2 [--mc_samples 100]
+//       {"epoch_seconds": [...], "test_accuracy": ..., "gemm_macs": {...},
+//        "mc_seconds": ..., ...}
+//
+// Training data is the seed's split of the real Fashion-MNIST (55,000 images
+// / 255, the first 5,000 held out as in the seed), no validation pass, so an
+// epoch's seconds are the training steps only (Model's History::seconds).
+#include <omp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "bench/bench_util.h"
+#include "dnnl.hpp"
+#include "engine/model.h"
+#include "engine/status_macros.h"
+
+ABSL_FLAG(std::string, mode, "train", "info | sgemm | train");
+ABSL_FLAG(int, threads, 2, "OpenMP threads");
+ABSL_FLAG(int, sgemm_size, 2048, "sgemm: square matrix size");
+ABSL_FLAG(int, reps, 10, "sgemm: timed calls");
+ABSL_FLAG(std::string, spec, "", "train: model spec JSON (v1.ModelSpec)");
+ABSL_FLAG(int, epochs, 2, "train: epochs");
+ABSL_FLAG(int, batch_size, 32, "train: batch size");
+ABSL_FLAG(int64_t, seed, 42, "train: seed of weights, shuffles and masks");
+ABSL_FLAG(int64_t, limit, 0, "train: use only the first N training images");
+ABSL_FLAG(int, mc_samples, 0, "train: then time MC dropout over the test set");
+ABSL_FLAG(int, mc_batch_size, 32, "train: inputs per MC pass (x samples rows)");
+ABSL_FLAG(std::string, fashion_dir, profundo::bench::kFashionDir,
+          "directory of the Fashion-MNIST IDX .gz files");
+
+namespace profundo::bench {
+namespace {
+
+double Seconds(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
+      .count();
+}
+
+double AccuracyOfMean(const Tensor& mean, const Tensor& labels) {
+  const int64_t n = mean.dim(0), k = mean.dim(1);
+  int64_t correct = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    const float* m = mean.data() + i * k;
+    correct += std::max_element(m, m + k) - m ==
+               static_cast<int64_t>(labels.data()[i]);
+  }
+  return static_cast<double>(correct) / n;
+}
+
+absl::Status RunSgemm(int threads) {
+  const int size = absl::GetFlag(FLAGS_sgemm_size);
+  const double gflops = SgemmPeakGflops(size, absl::GetFlag(FLAGS_reps));
+  std::printf("{\"sgemm_gflops\": %.2f, \"size\": %d, \"threads\": %d}\n",
+              gflops, size, threads);
+  return absl::OkStatus();
+}
+
+absl::Status RunInfo(int threads) {
+  const dnnl_version_t* v = dnnl_version();
+  std::printf(
+      "{\"onednn\": \"%d.%d.%d\", \"onednn_cpu_runtime\": %d, "
+      "\"onednn_isa\": %d, \"compiler\": \"gcc %s\", \"threads\": %d}\n",
+      v->major, v->minor, v->patch, v->cpu_runtime,
+      static_cast<int>(dnnl_get_effective_cpu_isa()), __VERSION__, threads);
+  return absl::OkStatus();
+}
+
+absl::Status RunTrain(int threads) {
+  PROFUNDO_ASSIGN_OR_RETURN(v1::ModelSpec spec,
+                            ReadSpec(absl::GetFlag(FLAGS_spec)));
+  PROFUNDO_ASSIGN_OR_RETURN(FashionMnist data,
+                            LoadFashionMnist(absl::GetFlag(FLAGS_fashion_dir)));
+  const int64_t limit = absl::GetFlag(FLAGS_limit);
+  if (limit > 0 && limit < data.train.size()) {
+    data.train = Dataset{data.train.x.Rows(0, limit), data.train.y.Rows(0, limit)};
+  }
+  PROFUNDO_ASSIGN_OR_RETURN(
+      std::unique_ptr<Model> model,
+      Model::Create(spec, static_cast<uint64_t>(absl::GetFlag(FLAGS_seed))));
+  FitOptions fit;
+  fit.epochs = absl::GetFlag(FLAGS_epochs);
+  fit.batch_size = absl::GetFlag(FLAGS_batch_size);
+  const auto fit_start = std::chrono::steady_clock::now();
+  PROFUNDO_ASSIGN_OR_RETURN(History history, model->Fit(data.train, std::move(fit)));
+  const double fit_seconds = Seconds(fit_start);
+  PROFUNDO_ASSIGN_OR_RETURN(Evaluation ev, model->Evaluate(data.test));
+
+  const GemmWork work = ModelGemmWork(*model);
+  std::string out = absl::StrFormat(
+      "{\"framework\": \"profundo\", \"threads\": %d, \"batch_size\": %d, "
+      "\"train_samples\": %d, \"epoch_seconds\": [%s], \"fit_seconds\": %.4f, "
+      "\"train_loss\": %.5f, \"train_accuracy\": %.5f, "
+      "\"test_loss\": %.5f, \"test_accuracy\": %.5f, "
+      "\"gemm_macs\": {\"forward\": %d, \"backward_weights\": %d, "
+      "\"backward_data\": %d}",
+      threads, absl::GetFlag(FLAGS_batch_size), data.train.size(),
+      absl::StrJoin(history.seconds, ", ",
+                    [](std::string* s, double v) {
+                      absl::StrAppendFormat(s, "%.4f", v);
+                    }),
+      fit_seconds, history.epochs.back().loss, history.epochs.back().accuracy,
+      ev.loss, ev.accuracy, work.forward, work.backward_weights,
+      work.backward_data);
+
+  const int mc = absl::GetFlag(FLAGS_mc_samples);
+  if (mc > 0) {
+    const auto t0 = std::chrono::steady_clock::now();
+    PROFUNDO_ASSIGN_OR_RETURN(
+        McPrediction pred,
+        model->PredictMc(data.test.x, mc, absl::GetFlag(FLAGS_mc_batch_size)));
+    const double s = Seconds(t0);
+    absl::StrAppendFormat(
+        &out,
+        ", \"mc_samples\": %d, \"mc_batch_size\": %d, \"mc_seconds\": %.4f, "
+        "\"mc_accuracy\": %.5f",
+        mc, absl::GetFlag(FLAGS_mc_batch_size), s,
+        AccuracyOfMean(pred.mean, data.test.y));
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  PROFUNDO_ASSIGN_OR_RETURN(Tensor probs, model->Predict(data.test.x, 256));
+  absl::StrAppendFormat(&out, ", \"predict_seconds\": %.4f}\n", Seconds(t0));
+  std::fputs(out.c_str(), stdout);
+  return absl::OkStatus();
+}
+
+}  // namespace
+}  // namespace profundo::bench
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "Engine side of bench/compare.py: --mode sgemm | train (JSON out).");
+  absl::ParseCommandLine(argc, argv);
+  const int threads = absl::GetFlag(FLAGS_threads);
+  if (threads > 0) omp_set_num_threads(threads);
+  const std::string mode = absl::GetFlag(FLAGS_mode);
+  absl::Status s;
+  try {
+    if (mode == "info") {
+      s = profundo::bench::RunInfo(omp_get_max_threads());
+    } else if (mode == "sgemm") {
+      s = profundo::bench::RunSgemm(omp_get_max_threads());
+    } else if (mode == "train") {
+      s = profundo::bench::RunTrain(omp_get_max_threads());
+    } else {
+      s = absl::InvalidArgumentError("--mode must be info, sgemm or train");
+    }
+  } catch (const dnnl::error& e) {
+    s = absl::InternalError(e.what());
+  }
+  if (!s.ok()) {
+    std::fprintf(stderr, "profundo-bench: %s\n", s.ToString().c_str());
+    return 1;
+  }
+  return 0;
+}
