@@ -76,6 +76,15 @@ std::vector<std::string> WorkerPool::Shutdown(bool cancel_running) {
   return dropped;
 }
 
+void WorkerPool::WaitIdle() {
+  absl::MutexLock lock(&mu_);
+  mu_.Await(absl::Condition(
+      +[](WorkerPool* p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(p->mu_) {
+        return p->queue_.empty() && p->running_ == 0;
+      },
+      this));
+}
+
 bool WorkerPool::HasCapacity() const {
   absl::MutexLock lock(&mu_);
   return !shutdown_ && static_cast<int>(queue_.size()) < options_.max_queued;

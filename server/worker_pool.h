@@ -85,6 +85,9 @@ class WorkerPool {
   // joins the threads. Idempotent.
   std::vector<std::string> Shutdown(bool cancel_running);
 
+  // Blocks until no task is queued or running.
+  void WaitIdle();
+
   // True if one more task fits in the queue.
   bool HasCapacity() const;
   int queued() const;

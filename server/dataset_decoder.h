@@ -1,0 +1,33 @@
+// Dataset decoding: turns an uploaded dataset's stored bytes into an engine
+// Dataset with the engine's readers (IDX, CSV, NPY), and describes it for
+// the catalog (rows, shapes, classes), rejecting data that cannot train:
+// unparseable parts, no rows, row counts that differ, non-finite values,
+// class labels that are not integers >= 0.
+//
+// Errors are INVALID_ARGUMENT naming the part: "features: ...",
+// "labels: ...".
+//
+// Stateless; thread-safe.
+#ifndef PROFUNDO_SERVER_DATASET_DECODER_H_
+#define PROFUNDO_SERVER_DATASET_DECODER_H_
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "engine/datasets/dataset.h"
+#include "profundo/v1/service.pb.h"
+
+namespace profundo::server {
+
+// Decodes the parts as uploaded (`labels` is empty for CSV).
+absl::StatusOr<Dataset> DecodeDataset(v1::DataFormat format,
+                                      const v1::CsvOptions& csv,
+                                      absl::string_view features,
+                                      absl::string_view labels);
+
+// Checks `data` and fills info's rows, feature_shape, label_shape and
+// num_classes.
+absl::Status DescribeDataset(const Dataset& data, v1::Dataset* info);
+
+}  // namespace profundo::server
+
+#endif  // PROFUNDO_SERVER_DATASET_DECODER_H_

@@ -1,0 +1,165 @@
+#include "server/server.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "engine/status_macros.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server_builder.h"
+
+namespace profundo::server {
+namespace {
+
+constexpr char kServiceName[] = "profundo.v1.Profundo";
+// Predict requests carry whole batches.
+constexpr int kMaxMessageBytes = 256 << 20;
+
+}  // namespace
+
+absl::Status ValidateServerOptions(const ServerOptions& o, int cores) {
+  if (o.data_dir.empty()) {
+    return absl::InvalidArgumentError("--data_dir is required");
+  }
+  if (o.workers < 1) return absl::InvalidArgumentError("--workers must be >= 1");
+  if (o.threads_per_worker < 1) {
+    return absl::InvalidArgumentError("--threads_per_worker must be >= 1");
+  }
+  if (cores > 0 && o.workers * o.threads_per_worker > cores) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--workers (", o.workers, ") x --threads_per_worker (",
+        o.threads_per_worker, ") must not exceed the ", cores,
+        " cores of this machine"));
+  }
+  if (o.predict_threads < 1) {
+    return absl::InvalidArgumentError("--predict_threads must be >= 1");
+  }
+  if (o.max_upload_bytes < 1) {
+    return absl::InvalidArgumentError("--max_upload_bytes must be >= 1");
+  }
+  if (o.max_queued_jobs < 1) {
+    return absl::InvalidArgumentError("--max_queued_jobs must be >= 1");
+  }
+  return absl::OkStatus();
+}
+
+ProfundoServer::ProfundoServer(ServerOptions options)
+    : options_(std::move(options)) {}
+
+absl::StatusOr<std::unique_ptr<ProfundoServer>> ProfundoServer::Start(
+    ServerOptions options) {
+  PROFUNDO_RETURN_IF_ERROR(ValidateServerOptions(options, /*cores=*/0));
+  if (options.env == nullptr) options.env = Env::Default();
+  std::unique_ptr<ProfundoServer> server(new ProfundoServer(std::move(options)));
+  absl::Status status = server->Init();
+  if (!status.ok()) {
+    server->Shutdown();
+    return status;
+  }
+  return server;
+}
+
+absl::Status ProfundoServer::Init() {
+  Env* env = options_.env;
+  PROFUNDO_RETURN_IF_ERROR(env->CreateDirs(options_.data_dir));
+  PROFUNDO_ASSIGN_OR_RETURN(catalog_,
+                            SqliteCatalog::Open(options_.data_dir + "/catalog.db"));
+  blobs_ = std::make_unique<BlobStore>(env, options_.data_dir + "/blobs");
+  PROFUNDO_RETURN_IF_ERROR(blobs_->Init());
+  // Blobs written by a process that died before recording them.
+  PROFUNDO_ASSIGN_OR_RETURN(auto live, catalog_->LiveBlobs());
+  PROFUNDO_RETURN_IF_ERROR(blobs_->RemoveUnreferenced(live).status());
+
+  datasets_ = std::make_unique<DatasetManager>(catalog_.get(), blobs_.get());
+  models_ = std::make_unique<ModelRegistry>(catalog_.get(), datasets_.get());
+  hub_ = std::make_unique<JobEventHub>();
+  TrainingRun::Deps deps;
+  deps.catalog = catalog_.get();
+  deps.blobs = blobs_.get();
+  deps.datasets = datasets_.get();
+  deps.hub = hub_.get();
+  JobManager::Options job_options;
+  job_options.workers = options_.workers;
+  job_options.threads_per_worker = options_.threads_per_worker;
+  job_options.max_queued_jobs = options_.max_queued_jobs;
+  job_options.progress_interval = options_.progress_interval;
+  jobs_ = std::make_unique<JobManager>(deps, job_options);
+  Predictor::Options predict_options;
+  predict_options.threads = options_.predict_threads;
+  predictor_ = std::make_unique<Predictor>(catalog_.get(), blobs_.get(),
+                                           predict_options);
+  ProfundoService::Cores cores;
+  cores.catalog = catalog_.get();
+  cores.datasets = datasets_.get();
+  cores.models = models_.get();
+  cores.jobs = jobs_.get();
+  cores.predictor = predictor_.get();
+  cores.hub = hub_.get();
+  cores.max_upload_bytes = options_.max_upload_bytes;
+  service_ = std::make_unique<ProfundoService>(cores);
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  if (!options_.listen.empty()) {
+    builder.AddListeningPort(options_.listen,
+                             grpc::InsecureServerCredentials(), &port_);
+  }
+  builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
+  builder.SetMaxSendMessageSize(kMaxMessageBytes);
+  builder.RegisterService(service_.get());
+  server_ = builder.BuildAndStart();
+  if (server_ == nullptr || (!options_.listen.empty() && port_ == 0)) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", options_.listen));
+  }
+  grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
+  if (health != nullptr) {
+    health->SetServingStatus(kServiceName, true);
+    health->SetServingStatus(true);
+  }
+  // Jobs start only once the server answers: a restarted job's events are
+  // watchable from the start.
+  return jobs_->Start();
+}
+
+std::shared_ptr<grpc::Channel> ProfundoServer::InProcessChannel() {
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(kMaxMessageBytes);
+  args.SetMaxSendMessageSize(kMaxMessageBytes);
+  return server_->InProcessChannel(args);
+}
+
+void ProfundoServer::Shutdown() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (shut_down_) return;
+    shut_down_ = true;
+  }
+  if (server_ != nullptr) {
+    grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
+    if (health != nullptr) health->Shutdown();
+  }
+  // Running jobs checkpoint their state (stop within a batch, stay QUEUED)
+  // and write their last events before the watches are told to end.
+  if (jobs_ != nullptr) jobs_->Shutdown();
+  if (hub_ != nullptr) hub_->Close();
+  if (server_ != nullptr) {
+    server_->Shutdown(std::chrono::system_clock::now() +
+                      absl::ToChronoMilliseconds(options_.shutdown_grace));
+    server_->Wait();
+  }
+  if (predictor_ != nullptr) predictor_->Shutdown();
+  absl::MutexLock lock(&mu_);
+  stopped_ = true;
+}
+
+void ProfundoServer::Wait() {
+  absl::MutexLock lock(&mu_);
+  mu_.Await(absl::Condition(&stopped_));
+}
+
+ProfundoServer::~ProfundoServer() { Shutdown(); }
+
+}  // namespace profundo::server

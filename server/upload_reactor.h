@@ -1,0 +1,41 @@
+// UploadReactor: the UploadDataset stream. Feeds each message to an
+// UploadAssembler; when the client closes its side, hands the assembled
+// parts to DatasetManager::Create and finishes with the new dataset. The
+// first error finishes the call at once (the rest of the stream is not
+// read).
+//
+// gRPC owns the reactor: it deletes itself in OnDone. Reactions run one at a
+// time (one read outstanding), so it needs no lock. Create (parse and
+// fsync) runs on the gRPC callback thread of the last read.
+#ifndef PROFUNDO_SERVER_UPLOAD_REACTOR_H_
+#define PROFUNDO_SERVER_UPLOAD_REACTOR_H_
+
+#include <cstdint>
+
+#include "grpcpp/support/server_callback.h"
+#include "profundo/v1/service.pb.h"
+#include "server/dataset_manager.h"
+#include "server/upload_assembler.h"
+
+namespace profundo::server {
+
+class UploadReactor final
+    : public grpc::ServerReadReactor<v1::UploadDatasetRequest> {
+ public:
+  // Starts reading. `datasets` must outlive the call; `response` is gRPC's.
+  UploadReactor(DatasetManager* datasets, int64_t max_upload_bytes,
+                v1::Dataset* response);
+
+  void OnReadDone(bool ok) override;
+  void OnDone() override { delete this; }
+
+ private:
+  DatasetManager* const datasets_;
+  v1::Dataset* const response_;
+  UploadAssembler assembler_;
+  v1::UploadDatasetRequest request_;
+};
+
+}  // namespace profundo::server
+
+#endif  // PROFUNDO_SERVER_UPLOAD_REACTOR_H_
