@@ -1,0 +1,310 @@
+// End to end: the real profundo-server binary on a free loopback port with a
+// temp data dir, driven by the real `profundo` CLI: upload a small synthetic
+// IDX dataset, validate, submit --watch (tiny model, 2 epochs), list,
+// predict with MC dropout, replay a watch, error exit codes, and a clean
+// SIGTERM shutdown.
+//
+// The binaries' paths come from the build (PROFUNDO_SERVER_BIN,
+// PROFUNDO_CLI_BIN).
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+extern char** environ;
+
+namespace profundo {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// Starts `argv` with stdout and stderr sent to files; returns its pid.
+pid_t Spawn(const std::vector<std::string>& argv, const std::string& out,
+            const std::string& err) {
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, out.c_str(),
+                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&actions, 2, err.c_str(),
+                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  std::vector<char*> args;
+  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = -1;
+  const int rc =
+      posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  return rc == 0 ? pid : -1;
+}
+
+int WaitExit(pid_t pid) {
+  int status = 0;
+  if (waitpid(pid, &status, 0) != pid) return -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+struct Result {
+  int exit_code;
+  std::string out;
+  std::string err;
+};
+
+// Synthetic 3-class 4x4 images: row i has label i % 3 and is bright in
+// that third of its pixels.
+std::string BigEndian32(uint32_t v) {
+  return {static_cast<char>(v >> 24), static_cast<char>(v >> 16),
+          static_cast<char>(v >> 8), static_cast<char>(v)};
+}
+
+constexpr int kRows = 150;
+
+class CliE2eTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    // ctest runs each case in its own process, maybe in parallel: one
+    // server and directory per process.
+    dir_ = new std::string(absl::StrCat(::testing::TempDir(),
+                                        "/profundo_cli_e2e_", getpid()));
+    std::filesystem::remove_all(*dir_);
+    std::filesystem::create_directories(*dir_ + "/data");
+    std::string images = std::string("\x00\x00\x08\x03", 4) +
+                         BigEndian32(kRows) + BigEndian32(4) + BigEndian32(4);
+    std::string labels = std::string("\x00\x00\x08\x01", 4) + BigEndian32(kRows);
+    for (int i = 0; i < kRows; ++i) {
+      for (int p = 0; p < 16; ++p) {
+        images += static_cast<char>((p * 3 / 16 == i % 3 ? 200 : 20) + (i + p) % 9);
+      }
+      labels += static_cast<char>(i % 3);
+    }
+    std::ofstream(*dir_ + "/images.idx", std::ios::binary) << images;
+    std::ofstream(*dir_ + "/labels.idx", std::ios::binary) << labels;
+    std::ofstream(*dir_ + "/config.json") << R"({"epochs": 1, "batch_size": 32})";
+
+    server_pid_ = Spawn({PROFUNDO_SERVER_BIN, "--listen=127.0.0.1:0",
+                         "--data_dir=" + *dir_ + "/data", "--workers=1",
+                         "--threads_per_worker=1"},
+                        *dir_ + "/server.out", *dir_ + "/server.err");
+    ASSERT_GT(server_pid_, 0);
+    // The server prints "listening on ... (port N)" once it serves.
+    const std::regex port_re(R"(\(port (\d+)\))");
+    for (int i = 0; i < 300 && port_ == 0; ++i) {
+      std::smatch m;
+      const std::string err = ReadFile(*dir_ + "/server.err");
+      if (std::regex_search(err, m, port_re)) port_ = std::stoi(m[1]);
+      if (port_ == 0) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    ASSERT_NE(port_, 0) << ReadFile(*dir_ + "/server.err");
+  }
+
+  static void TearDownTestSuite() {
+    if (server_pid_ > 0) {
+      kill(server_pid_, SIGTERM);
+      EXPECT_EQ(WaitExit(server_pid_), 0) << ReadFile(*dir_ + "/server.err");
+    }
+    std::filesystem::remove_all(*dir_);
+    delete dir_;
+  }
+
+  // Runs the CLI against the server with `args`.
+  static Result Cli(std::vector<std::string> args) {
+    args.insert(args.begin(),
+                {PROFUNDO_CLI_BIN, absl::StrCat("--server=127.0.0.1:", port_)});
+    const pid_t pid = Spawn(args, *dir_ + "/cli.out", *dir_ + "/cli.err");
+    Result r{pid > 0 ? WaitExit(pid) : -1, ReadFile(*dir_ + "/cli.out"),
+             ReadFile(*dir_ + "/cli.err")};
+    return r;
+  }
+
+  static std::string Path(const std::string& name) { return *dir_ + "/" + name; }
+
+  // tests/data/specs/tiny_mc_dropout.json: 4x4 -> Dense(8) -> MCDropout ->
+  // Dense(3, softmax), 163 parameters.
+  static std::string SpecPath() {
+    const char* root = std::getenv("PROFUNDO_SOURCE_DIR");
+    const std::string here = __FILE__;  // .../tests/e2e/cli_e2e_test.cc
+    const std::string tests = root != nullptr
+                                  ? std::string(root) + "/tests"
+                                  : here.substr(0, here.rfind("/e2e/"));
+    return tests + "/data/specs/tiny_mc_dropout.json";
+  }
+
+  // Uploads the synthetic dataset once; returns its id.
+  static std::string DatasetId() {
+    static std::string* id = nullptr;
+    if (id != nullptr) return *id;
+    Result r = Cli({"upload", "--json", "--name=blocks", "--images", Path("images.idx"),
+                    "--labels", Path("labels.idx")});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    std::smatch m;
+    const std::regex id_re(R"re("id": "(ds-[^"]+)")re");
+    EXPECT_TRUE(std::regex_search(r.out, m, id_re)) << r.out;
+    id = new std::string(m.size() > 1 ? m[1].str() : "");
+    return *id;
+  }
+
+  // Trains the spec for 2 epochs with --watch once; returns the run.
+  static const Result& Trained() {
+    static Result* result = nullptr;
+    if (result == nullptr) {
+      result = new Result(Cli({"submit", SpecPath(), "--dataset", DatasetId(),
+                               "--config", Path("config.json"), "--epochs=2",
+                               "--batch-size", "16", "--validation-split=0.2",
+                               "--job-id=e2e-job-1", "--watch"}));
+    }
+    return *result;
+  }
+
+  static std::string ModelId() {
+    std::smatch m;
+    const std::regex re(R"(model (m-\S+) version 1)");
+    const std::string& out = Trained().out;
+    return std::regex_search(out, m, re) ? m[1].str() : "";
+  }
+
+  static std::string* dir_;
+  static pid_t server_pid_;
+  static int port_;
+};
+
+std::string* CliE2eTest::dir_ = nullptr;
+pid_t CliE2eTest::server_pid_ = -1;
+int CliE2eTest::port_ = 0;
+
+TEST_F(CliE2eTest, UploadAndListDatasets) {
+  const std::string id = DatasetId();
+  ASSERT_THAT(id, StartsWith("ds-"));
+  Result r = Cli({"datasets"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, StartsWith("ID"));
+  EXPECT_THAT(r.out, HasSubstr(id));
+  EXPECT_THAT(r.out, HasSubstr("blocks  IDX"));
+  EXPECT_THAT(r.out, HasSubstr("4x4"));
+  r = Cli({"dataset", id});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr(absl::StrCat(id, " (blocks): IDX, 150 rows, features 4x4, 3 classes")));
+}
+
+TEST_F(CliE2eTest, ValidatePrintsSummary) {
+  Result r = Cli({"summary", SpecPath()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("Total params: 163"));
+}
+
+TEST_F(CliE2eTest, SubmitWatchPrintsKerasEpochLines) {
+  const Result& r = Trained();
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  EXPECT_THAT(r.out, StartsWith("Submitted e2e-job-1 ("));
+  EXPECT_EQ(r.out.find('\r'), std::string::npos);  // not a terminal
+  const std::regex epoch_line(
+      R"(^\d+/\d+ \[=+\] - \d+s \d+(s|ms|us)/step - loss: \d\.\d{4} - accuracy: \d\.\d{4} - val_loss: \d\.\d{4} - val_accuracy: \d\.\d{4}$)");
+  std::vector<std::string> lines = absl::StrSplit(r.out, '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 6u) << r.out;
+  EXPECT_EQ(lines[1], "Epoch 1/2");
+  EXPECT_TRUE(std::regex_match(lines[2], epoch_line)) << lines[2];
+  EXPECT_EQ(lines[3], "Epoch 2/2");
+  EXPECT_TRUE(std::regex_match(lines[4], epoch_line)) << lines[4];
+  EXPECT_THAT(lines[5], StartsWith("Job e2e-job-1 SUCCEEDED: model m-"));
+  // 120 training rows (150 less the 20% split) in batches of 16: 8 steps.
+  EXPECT_THAT(lines[2], StartsWith("8/8 [==="));
+
+  // Watching the finished job replays the same epochs.
+  Result again = Cli({"watch", "e2e-job-1"});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_THAT(again.out, HasSubstr("Epoch 2/2\n8/8 [="));
+  EXPECT_THAT(again.out, HasSubstr("Job e2e-job-1 SUCCEEDED"));
+}
+
+TEST_F(CliE2eTest, JobsAndModelsTables) {
+  ASSERT_EQ(Trained().exit_code, 0);
+  Result r = Cli({"jobs", "--state=succeeded"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("e2e-job-1"));
+  EXPECT_THAT(r.out, HasSubstr("SUCCEEDED"));
+  EXPECT_THAT(r.out, HasSubstr("2/2"));
+  r = Cli({"models"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr(ModelId()));
+  EXPECT_THAT(r.out, HasSubstr("READY"));
+  r = Cli({"job", "e2e-job-1", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("\"state\": \"JOB_STATE_SUCCEEDED\""));
+  EXPECT_THAT(r.out, HasSubstr("\"epochs_completed\": 2"));
+}
+
+TEST_F(CliE2eTest, PredictWithMcDropout) {
+  const std::string model = ModelId();
+  ASSERT_THAT(model, StartsWith("m-"));
+  Result r = Cli({"predict", model, "--input", Path("images.idx"), "--index=3",
+                  "--count=6", "--mc-samples=20", "--labels", Path("labels.idx")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::vector<std::string> lines = absl::StrSplit(r.out, '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 9u) << r.out;  // title, header, 6 rows, accuracy
+  EXPECT_EQ(lines[0], absl::StrCat("Model ", model,
+                                   " version 1, MC dropout over 20 samples"));
+  EXPECT_EQ(lines[1], "ROW  CLASS    MEAN     STD  LABEL");
+  const std::regex row(R"(^ +\d+  [0-2]      \d\.\d{4}  \d\.\d{4}  [0-2]$)");
+  for (int i = 2; i < 8; ++i) EXPECT_TRUE(std::regex_match(lines[i], row)) << lines[i];
+  EXPECT_THAT(lines[2], StartsWith("  3  "));
+  EXPECT_THAT(lines[8], StartsWith("accuracy: "));
+
+  r = Cli({"predict", model, "--input", Path("images.idx"), "--count=2", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("\"top_class\""));
+  EXPECT_THAT(r.out, HasSubstr("\"values\""));
+}
+
+TEST_F(CliE2eTest, ErrorsHaveCodesAndExitStatus) {
+  Result r = Cli({"job", "job-nope"});
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_THAT(r.err, StartsWith("profundo: NOT_FOUND: "));
+  EXPECT_EQ(r.out, "");
+
+  ASSERT_EQ(Trained().exit_code, 0);
+  r = Cli({"cancel", "e2e-job-1"});
+  EXPECT_EQ(r.exit_code, 4);
+  EXPECT_THAT(r.err, StartsWith("profundo: FAILED_PRECONDITION: "));
+
+  r = Cli({"submit", SpecPath()});  // no --dataset
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, StartsWith("profundo: INVALID_ARGUMENT: submit needs --dataset\n"
+                                "usage: profundo submit SPEC.json"));
+
+  r = Cli({"frobnicate"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, "profundo: INVALID_ARGUMENT: unknown command 'frobnicate' "
+                   "(see 'profundo help')\n");
+
+  // Nobody listens on port 1.
+  std::vector<std::string> args = {PROFUNDO_CLI_BIN, "--server=127.0.0.1:1",
+                                   "--timeout=5s", "datasets"};
+  const pid_t pid = Spawn(args, Path("down.out"), Path("down.err"));
+  EXPECT_EQ(WaitExit(pid), 6);
+  EXPECT_THAT(ReadFile(Path("down.err")), StartsWith("profundo: UNAVAILABLE: "));
+}
+
+}  // namespace
+}  // namespace profundo
