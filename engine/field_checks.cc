@@ -33,6 +33,14 @@ absl::Status CheckInHalfOpenRange(double value, double lo, double hi,
       absl::StrCat(std::string(field), " must be in [", lo, ", ", hi, ")"));
 }
 
+absl::Status CheckCounter(double value, std::string_view field) {
+  if (value >= 0 && value < 2147483648.0 && value == std::floor(value)) {
+    return absl::OkStatus();
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat(std::string(field), " must be an integer in [0, 2^31)"));
+}
+
 absl::Status CheckPiecewiseConstant(const std::vector<double>& boundaries,
                                     const std::vector<double>& values,
                                     std::string_view field) {

@@ -26,6 +26,9 @@ absl::Status CheckInClosedRange(double value, double lo, double hi,
 // "<field> must be in [lo, hi)".
 absl::Status CheckInHalfOpenRange(double value, double lo, double hi,
                                   std::string_view field);
+// "<field> must be an integer in [0, 2^31)": for counters read back from
+// checkpoint state (stored as doubles) before they are cast to int.
+absl::Status CheckCounter(double value, std::string_view field);
 // A piecewise-constant function of <field>.boundaries and <field>.values:
 // one more value than boundaries, finite strictly increasing boundaries,
 // values > 0.

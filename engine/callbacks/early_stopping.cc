@@ -4,6 +4,8 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "engine/field_checks.h"
+#include "engine/status_macros.h"
 
 namespace profundo {
 
@@ -62,6 +64,10 @@ absl::Status EarlyStopping::LoadState(const std::vector<double>& state) {
     return absl::InvalidArgumentError(
         absl::StrCat("EarlyStopping state has a wrong size: ", state.size()));
   }
+  PROFUNDO_RETURN_IF_ERROR(CheckCounter(state[0], "EarlyStopping wait"));
+  PROFUNDO_RETURN_IF_ERROR(
+      CheckCounter(state[1], "EarlyStopping stopped epoch"));
+  PROFUNDO_RETURN_IF_ERROR(CheckCounter(state[3], "EarlyStopping best epoch"));
   wait_ = static_cast<int>(state[0]);
   stopped_epoch_ = static_cast<int>(state[1]);
   best_ = state[2];

@@ -73,6 +73,11 @@ absl::Status OneCycle::LoadState(const std::vector<double>& state) {
     return absl::InvalidArgumentError(
         absl::StrCat("OneCycle state must have 1 value, got ", state.size()));
   }
+  if (!(state[0] >= 0 && state[0] < 9.0e15 &&
+        state[0] == std::floor(state[0]))) {
+    return absl::InvalidArgumentError(
+        "OneCycle step must be a non-negative integer");
+  }
   iteration_ = static_cast<int64_t>(state[0]);
   return absl::OkStatus();
 }

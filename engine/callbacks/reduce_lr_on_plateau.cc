@@ -5,6 +5,8 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "engine/field_checks.h"
+#include "engine/status_macros.h"
 
 namespace profundo {
 
@@ -54,6 +56,9 @@ absl::Status ReduceLROnPlateau::LoadState(const std::vector<double>& state) {
     return absl::InvalidArgumentError(absl::StrCat(
         "ReduceLROnPlateau state must have 3 values, got ", state.size()));
   }
+  PROFUNDO_RETURN_IF_ERROR(CheckCounter(state[1], "ReduceLROnPlateau wait"));
+  PROFUNDO_RETURN_IF_ERROR(
+      CheckCounter(state[2], "ReduceLROnPlateau cooldown counter"));
   best_ = state[0];
   wait_ = static_cast<int>(state[1]);
   cooldown_counter_ = static_cast<int>(state[2]);

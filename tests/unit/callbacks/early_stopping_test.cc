@@ -124,6 +124,8 @@ TEST(EarlyStoppingTest, LoadStateRejectsWrongSizes) {
   EarlyStopping cb(Options(2, false));
   EXPECT_FALSE(cb.LoadState({}).ok());
   EXPECT_FALSE(cb.LoadState({0, 0, 1, 0, 0, 3.0}).ok());
+  EXPECT_FALSE(cb.LoadState({-1, 0, 1, 0, 0}).ok());   // negative wait
+  EXPECT_FALSE(cb.LoadState({0, 0.5, 1, 0, 0}).ok());  // fractional epoch
   EXPECT_TRUE(cb.LoadState({0, 0, 1, 0, 0}).ok());
 }
 

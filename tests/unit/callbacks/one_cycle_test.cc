@@ -101,6 +101,7 @@ TEST(OneCycleTest, SaveLoadStateResumes) {
   EXPECT_NEAR(seen[0].first, 0.1 - 0.09 * 16 / 44, 1e-15);  // step 60
   EXPECT_NEAR(seen[0].second, 0.85 + 0.1 * 16 / 44, 1e-15);
   EXPECT_FALSE(second.LoadState({}).ok());
+  EXPECT_FALSE(second.LoadState({-1}).ok());
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "engine/callbacks/reduce_lr_on_plateau.h"
 
+#include <cmath>
 #include <memory>
 #include <vector>
 
@@ -110,6 +111,8 @@ TEST(ReduceLROnPlateauTest, SaveLoadStateResumesTheScript) {
   }
   ReduceLROnPlateau cb(Options());
   EXPECT_FALSE(cb.LoadState({1.0}).ok());
+  EXPECT_FALSE(cb.LoadState({1.0, std::nan(""), 0}).ok());
+  EXPECT_FALSE(cb.LoadState({1.0, 0, -2}).ok());
 }
 
 }  // namespace
