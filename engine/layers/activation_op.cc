@@ -83,22 +83,27 @@ ActivationOp::Primitives& ActivationOp::Get(int64_t rows, int64_t cols,
     p->src = UnboundMemory(md, dnnl.engine);
     p->dst = UnboundMemory(md, dnnl.engine);
     p->fwd_args = {{DNNL_ARG_SRC, p->src}, {DNNL_ARG_DST, p->dst}};
+    const dnnl::primitive_attr attr = LayerAttr();
     if (kind_ == ActivationKind::kSoftmax) {
       p->softmax_pd = dnnl::softmax_forward::primitive_desc(
-          {prop_kind::forward_training, md, 1}, dnnl.engine);
+          {prop_kind::forward_training, md, 1}, attr, dnnl.engine);
       p->fwd = dnnl::softmax_forward(p->softmax_pd);
+      AddScratchpad(p->softmax_pd, dnnl.engine, &p->fwd_args);
       return p;
     }
     const auto [alg, alpha] = EltwiseAlgorithm(kind_, alpha_);
     p->eltwise_pd = dnnl::eltwise_forward::primitive_desc(
-        {prop_kind::forward_training, alg, md, alpha}, dnnl.engine);
+        {prop_kind::forward_training, alg, md, alpha}, attr, dnnl.engine);
     p->fwd = dnnl::eltwise_forward(p->eltwise_pd);
+    AddScratchpad(p->eltwise_pd, dnnl.engine, &p->fwd_args);
     if (kind_ == ActivationKind::kSelu) {
-      p->scale = dnnl::eltwise_forward(dnnl::eltwise_forward::primitive_desc(
+      const dnnl::eltwise_forward::primitive_desc scale_pd(
           {prop_kind::forward_training, algorithm::eltwise_linear, md,
            float(kSeluScale), 0.f},
-          dnnl.engine));
+          attr, dnnl.engine);
+      p->scale = dnnl::eltwise_forward(scale_pd);
       p->scale_args = {{DNNL_ARG_SRC, p->dst}, {DNNL_ARG_DST, p->dst}};
+      AddScratchpad(scale_pd, dnnl.engine, &p->scale_args);
     }
     return p;
   });
@@ -110,18 +115,23 @@ void ActivationOp::BuildBackward(Primitives& p, int64_t rows, int64_t cols,
   p.bwd_data = UnboundMemory(md, dnnl.engine);
   p.diff_dst = UnboundMemory(md, dnnl.engine);
   p.diff_src = UnboundMemory(md, dnnl.engine);
+  const dnnl::primitive_attr attr = LayerAttr();
   if (kind_ == ActivationKind::kSoftmax) {
-    p.bwd = dnnl::softmax_backward(dnnl::softmax_backward::primitive_desc(
-        {md, md, 1}, dnnl.engine, p.softmax_pd));
+    const dnnl::softmax_backward::primitive_desc pd({md, md, 1}, attr,
+                                                    dnnl.engine, p.softmax_pd);
+    p.bwd = dnnl::softmax_backward(pd);
     p.bwd_args = {{DNNL_ARG_DST, p.bwd_data}};
+    AddScratchpad(pd, dnnl.engine, &p.bwd_args);
   } else {
     const auto [alg, alpha] = EltwiseAlgorithm(kind_, alpha_);
-    p.bwd = dnnl::eltwise_backward(dnnl::eltwise_backward::primitive_desc(
-        {alg, md, md, alpha}, dnnl.engine, p.eltwise_pd));
+    const dnnl::eltwise_backward::primitive_desc pd(
+        {alg, md, md, alpha}, attr, dnnl.engine, p.eltwise_pd);
+    p.bwd = dnnl::eltwise_backward(pd);
     // use_dst_for_bwd algorithms read DST; eltwise_relu (leaky) reads SRC,
     // which gets dst (same sign since alpha > 0).
     const bool reads_src = alg == algorithm::eltwise_relu;
     p.bwd_args = {{reads_src ? DNNL_ARG_SRC : DNNL_ARG_DST, p.bwd_data}};
+    AddScratchpad(pd, dnnl.engine, &p.bwd_args);
   }
   p.bwd_args.insert({DNNL_ARG_DIFF_DST, p.diff_dst});
   p.bwd_args.insert({DNNL_ARG_DIFF_SRC, p.diff_src});

@@ -110,7 +110,7 @@ void BatchNormalization::BuildTraining(Primitives& p, Context& ctx) {
   p.train_pd = dnnl::batch_normalization_forward::primitive_desc(
       {prop_kind::forward_training, p.data_md, float(options_.epsilon),
        Flags(options_)},
-      ctx.dnnl.engine);
+      LayerAttr(), ctx.dnnl.engine);
   p.train = dnnl::batch_normalization_forward(p.train_pd);
   p.train_args = {{DNNL_ARG_SRC, p.src},
                   {DNNL_ARG_DST, p.dst},
@@ -118,22 +118,24 @@ void BatchNormalization::BuildTraining(Primitives& p, Context& ctx) {
                   {DNNL_ARG_VARIANCE, p.variance}};
   if (options_.scale) p.train_args.insert({DNNL_ARG_SCALE, p.scale});
   if (options_.center) p.train_args.insert({DNNL_ARG_SHIFT, p.shift});
+  AddScratchpad(p.train_pd, ctx.dnnl.engine, &p.train_args);
   p.has_train = true;
   ++builds_;
 }
 
 void BatchNormalization::BuildInference(Primitives& p, Context& ctx) {
-  p.inference = dnnl::batch_normalization_forward(
-      dnnl::batch_normalization_forward::primitive_desc(
-          {prop_kind::forward_inference, p.data_md, float(options_.epsilon),
-           Flags(options_) | normalization_flags::use_global_stats},
-          ctx.dnnl.engine));
+  const dnnl::batch_normalization_forward::primitive_desc pd(
+      {prop_kind::forward_inference, p.data_md, float(options_.epsilon),
+       Flags(options_) | normalization_flags::use_global_stats},
+      LayerAttr(), ctx.dnnl.engine);
+  p.inference = dnnl::batch_normalization_forward(pd);
   p.inference_args = {{DNNL_ARG_SRC, p.src},
                       {DNNL_ARG_DST, p.dst},
                       {DNNL_ARG_MEAN, p.mean},
                       {DNNL_ARG_VARIANCE, p.variance}};
   if (options_.scale) p.inference_args.insert({DNNL_ARG_SCALE, p.scale});
   if (options_.center) p.inference_args.insert({DNNL_ARG_SHIFT, p.shift});
+  AddScratchpad(pd, ctx.dnnl.engine, &p.inference_args);
   p.has_inference = true;
   ++builds_;
 }
@@ -141,11 +143,11 @@ void BatchNormalization::BuildInference(Primitives& p, Context& ctx) {
 void BatchNormalization::BuildBackward(Primitives& p, Context& ctx) {
   if (!p.has_train) BuildTraining(p, ctx);
   const bool has_params = options_.scale || options_.center;
-  p.bwd = dnnl::batch_normalization_backward(
-      dnnl::batch_normalization_backward::primitive_desc(
-          {has_params ? prop_kind::backward : prop_kind::backward_data,
-           p.data_md, p.data_md, float(options_.epsilon), Flags(options_)},
-          ctx.dnnl.engine, p.train_pd));
+  const dnnl::batch_normalization_backward::primitive_desc pd(
+      {has_params ? prop_kind::backward : prop_kind::backward_data, p.data_md,
+       p.data_md, float(options_.epsilon), Flags(options_)},
+      LayerAttr(), ctx.dnnl.engine, p.train_pd);
+  p.bwd = dnnl::batch_normalization_backward(pd);
   p.bwd_args = {{DNNL_ARG_SRC, p.src},
                 {DNNL_ARG_MEAN, p.mean},
                 {DNNL_ARG_VARIANCE, p.variance},
@@ -161,6 +163,7 @@ void BatchNormalization::BuildBackward(Primitives& p, Context& ctx) {
     p.bwd_args.insert({DNNL_ARG_SHIFT, p.shift});
     p.bwd_args.insert({DNNL_ARG_DIFF_SHIFT, p.diff_shift});
   }
+  AddScratchpad(pd, ctx.dnnl.engine, &p.bwd_args);
   p.has_bwd = true;
   ++builds_;
 }

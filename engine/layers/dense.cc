@@ -96,17 +96,20 @@ Dense::Primitives& Dense::Get(int64_t n, DnnlContext& dnnl) {
     p->fwd_args = {{DNNL_ARG_SRC, p->src},
                    {DNNL_ARG_WEIGHTS, p->weights},
                    {DNNL_ARG_DST, p->dst}};
+    const dnnl::primitive_attr attr = LayerAttr();
     if (options_.use_bias) {
       p->bias = UnboundMemory(b_md, dnnl.engine);
       p->fwd_args.insert({DNNL_ARG_BIAS, p->bias});
       p->fwd_pd = dnnl::inner_product_forward::primitive_desc(
-          {prop_kind::forward_training, src_md, w_md, b_md, dst_md},
+          {prop_kind::forward_training, src_md, w_md, b_md, dst_md}, attr,
           dnnl.engine);
     } else {
       p->fwd_pd = dnnl::inner_product_forward::primitive_desc(
-          {prop_kind::forward_training, src_md, w_md, dst_md}, dnnl.engine);
+          {prop_kind::forward_training, src_md, w_md, dst_md}, attr,
+          dnnl.engine);
     }
     p->fwd = dnnl::inner_product_forward(p->fwd_pd);
+    AddScratchpad(p->fwd_pd, dnnl.engine, &p->fwd_args);
     return p;
   });
 }
@@ -121,27 +124,30 @@ void Dense::BuildBackward(Primitives& p, int64_t n, DnnlContext& dnnl) {
   p.diff_dst = UnboundMemory(dst_md, dnnl.engine);
   p.diff_weights = UnboundMemory(w_md, dnnl.engine);
 
-  p.bwd_data = dnnl::inner_product_backward_data(
-      dnnl::inner_product_backward_data::primitive_desc(
-          {src_md, w_md, dst_md}, dnnl.engine, p.fwd_pd));
+  const dnnl::primitive_attr attr = LayerAttr();
+  const dnnl::inner_product_backward_data::primitive_desc data_pd(
+      {src_md, w_md, dst_md}, attr, dnnl.engine, p.fwd_pd);
+  p.bwd_data = dnnl::inner_product_backward_data(data_pd);
   p.bwd_data_args = {{DNNL_ARG_DIFF_DST, p.diff_dst},
                      {DNNL_ARG_WEIGHTS, p.weights},
                      {DNNL_ARG_DIFF_SRC, p.diff_src}};
+  AddScratchpad(data_pd, dnnl.engine, &p.bwd_data_args);
 
   p.bwd_weights_args = {{DNNL_ARG_SRC, p.src},
                         {DNNL_ARG_DIFF_DST, p.diff_dst},
                         {DNNL_ARG_DIFF_WEIGHTS, p.diff_weights}};
+  dnnl::inner_product_backward_weights::primitive_desc weights_pd;
   if (options_.use_bias) {
     p.diff_bias = UnboundMemory(b_md, dnnl.engine);
     p.bwd_weights_args.insert({DNNL_ARG_DIFF_BIAS, p.diff_bias});
-    p.bwd_weights = dnnl::inner_product_backward_weights(
-        dnnl::inner_product_backward_weights::primitive_desc(
-            {src_md, w_md, b_md, dst_md}, dnnl.engine, p.fwd_pd));
+    weights_pd = dnnl::inner_product_backward_weights::primitive_desc(
+        {src_md, w_md, b_md, dst_md}, attr, dnnl.engine, p.fwd_pd);
   } else {
-    p.bwd_weights = dnnl::inner_product_backward_weights(
-        dnnl::inner_product_backward_weights::primitive_desc(
-            {src_md, w_md, dst_md}, dnnl.engine, p.fwd_pd));
+    weights_pd = dnnl::inner_product_backward_weights::primitive_desc(
+        {src_md, w_md, dst_md}, attr, dnnl.engine, p.fwd_pd);
   }
+  p.bwd_weights = dnnl::inner_product_backward_weights(weights_pd);
+  AddScratchpad(weights_pd, dnnl.engine, &p.bwd_weights_args);
   p.has_bwd = true;
   bwd_builds_ += 2;
 }

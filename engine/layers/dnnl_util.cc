@@ -23,6 +23,17 @@ memory UnboundMemory(const memory::desc& md, const dnnl::engine& engine) {
   return memory(md, engine, DNNL_MEMORY_NONE);
 }
 
+dnnl::primitive_attr LayerAttr() {
+  dnnl::primitive_attr attr;
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  return attr;
+}
+
+void AddScratchpad(const dnnl::primitive_desc_base& pd,
+                   const dnnl::engine& engine, DnnlArgs* args) {
+  (*args)[DNNL_ARG_SCRATCHPAD] = memory(pd.scratchpad_desc(), engine);
+}
+
 namespace {
 
 std::string DnnlMessage(const dnnl::error& e, std::string_view what) {

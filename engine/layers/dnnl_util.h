@@ -2,6 +2,11 @@
 // objects whose buffer is bound right before each execute, and the error
 // policy for oneDNN calls.
 //
+// Threading: every primitive is built with a user-managed scratchpad
+// (LayerAttr + AddScratchpad) owned by its argument map, so it depends on no
+// thread-local state of the thread that built it: a layer's primitives may
+// run on any thread, one thread at a time (engine/context.h).
+//
 // Error policy: Layer::Forward/Backward return no status, so a dnnl::error
 // past Build (in practice only an allocation failure while creating a
 // primitive for a new batch size) is fatal: RunDnnl prints what failed and
@@ -37,6 +42,13 @@ dnnl::memory UnboundMemory(const dnnl::memory::desc& md,
 inline void BindData(const dnnl::memory& m, const float* data) {
   m.set_data_handle(const_cast<float*>(data));
 }
+
+// Attributes for every primitive the layers build: user scratchpad mode.
+dnnl::primitive_attr LayerAttr();
+// Adds DNNL_ARG_SCRATCHPAD to `args`: a buffer (owned by the memory object,
+// so by `args`) of the size `pd` asks for.
+void AddScratchpad(const dnnl::primitive_desc_base& pd,
+                   const dnnl::engine& engine, DnnlArgs* args);
 
 // INTERNAL error "<what>: oneDNN: <message> (status N)".
 absl::Status DnnlErrorToStatus(const dnnl::error& e, std::string_view what);
