@@ -34,9 +34,9 @@ absl::StatusOr<ActivationKind> ParseActivation(std::string_view name,
     if (name == a.name) return a.kind;
     absl::StrAppend(&accepted, accepted.empty() ? "" : ", ", a.name);
   }
-  return absl::InvalidArgumentError(absl::StrCat(
-      std::string(field), " must be one of ", accepted, "; got \"",
-      std::string(name), "\""));
+  return absl::InvalidArgumentError(
+      absl::StrCat(std::string(field), " must be one of ", accepted, "; got \"",
+                   std::string(name), "\""));
 }
 
 const char* ActivationName(ActivationKind kind) {

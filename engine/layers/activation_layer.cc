@@ -12,8 +12,8 @@ int64_t LastDim(const Tensor& t) {
 
 }  // namespace
 
-ActivationLayerBase::ActivationLayerBase(std::string name,
-                                         ActivationKind kind, double alpha)
+ActivationLayerBase::ActivationLayerBase(std::string name, ActivationKind kind,
+                                         double alpha)
     : Layer(std::move(name)), op_(kind, alpha) {}
 
 absl::StatusOr<Shape> ActivationLayerBase::Build(const Shape& input_shape,
@@ -36,8 +36,8 @@ void ActivationLayerBase::Backward(const Tensor& src, const Tensor& dst,
   diff_src->Resize(src.shape());
   if (src.size() == 0) return;
   const int64_t cols = LastDim(dst);
-  op_.Backward(dst.data(), diff_dst.data(), diff_src->data(),
-               dst.size() / cols, cols, ctx.dnnl);
+  op_.Backward(dst.data(), diff_dst.data(), diff_src->data(), dst.size() / cols,
+               cols, ctx.dnnl);
 }
 
 }  // namespace profundo

@@ -124,8 +124,8 @@ void ActivationOp::BuildBackward(Primitives& p, int64_t rows, int64_t cols,
     AddScratchpad(pd, dnnl.engine, &p.bwd_args);
   } else {
     const auto [alg, alpha] = EltwiseAlgorithm(kind_, alpha_);
-    const dnnl::eltwise_backward::primitive_desc pd(
-        {alg, md, md, alpha}, attr, dnnl.engine, p.eltwise_pd);
+    const dnnl::eltwise_backward::primitive_desc pd({alg, md, md, alpha}, attr,
+                                                    dnnl.engine, p.eltwise_pd);
     p.bwd = dnnl::eltwise_backward(pd);
     // use_dst_for_bwd algorithms read DST; eltwise_relu (leaky) reads SRC,
     // which gets dst (same sign since alpha > 0).
@@ -162,7 +162,8 @@ void ActivationOp::Backward(const float* dst, const float* diff_dst,
                             DnnlContext& dnnl) {
   const int64_t n = rows * cols;
   if (kind_ == ActivationKind::kLinear) {
-    if (diff_src != diff_dst) std::memcpy(diff_src, diff_dst, sizeof(float) * n);
+    if (diff_src != diff_dst)
+      std::memcpy(diff_src, diff_dst, sizeof(float) * n);
     return;
   }
   if (kind_ == ActivationKind::kSelu) {

@@ -50,9 +50,9 @@ absl::StatusOr<Shape> BatchNormalization::Build(const Shape& input_shape,
   }
   const int rank = static_cast<int>(input_shape.size());
   if (options_.axis != -1 && options_.axis != rank) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "axis must be -1 (the last axis, ", rank, " for this input), got ",
-        options_.axis));
+    return absl::InvalidArgumentError(
+        absl::StrCat("axis must be -1 (the last axis, ", rank,
+                     " for this input), got ", options_.axis));
   }
   features_ = input_shape.back();
   const Shape c{features_};

@@ -14,7 +14,8 @@ namespace profundo {
 class Dropout : public DropoutBase {
  public:
   // rate in [0, 1).
-  Dropout(std::string name, double rate) : Dropout(std::move(name), rate, false) {}
+  Dropout(std::string name, double rate)
+      : Dropout(std::move(name), rate, false) {}
   const char* type() const override { return "Dropout"; }
 
  protected:

@@ -58,7 +58,8 @@ void DropoutBase::Backward(const Tensor& src, const Tensor& dst,
   const int64_t n = diff_dst.size();
   diff_src->Resize(src.shape());
   if (!last_active_) {
-    if (n > 0) std::memcpy(diff_src->data(), diff_dst.data(), sizeof(float) * n);
+    if (n > 0)
+      std::memcpy(diff_src->data(), diff_dst.data(), sizeof(float) * n);
     return;
   }
   const float* dy = diff_dst.data();

@@ -9,8 +9,7 @@ absl::StatusOr<Shape> Flatten::Build(const Shape& input_shape,
   return Shape{NumElements(input_shape)};
 }
 
-void Flatten::Forward(const Tensor& src, Tensor* dst, Mode mode,
-                      Context& ctx) {
+void Flatten::Forward(const Tensor& src, Tensor* dst, Mode mode, Context& ctx) {
   dst->Resize({src.dim(0), src.row_size()});
   if (src.size() > 0) {
     std::memcpy(dst->data(), src.data(), sizeof(float) * src.size());
@@ -18,8 +17,7 @@ void Flatten::Forward(const Tensor& src, Tensor* dst, Mode mode,
 }
 
 void Flatten::Backward(const Tensor& src, const Tensor& dst,
-                       const Tensor& diff_dst, Tensor* diff_src,
-                       Context& ctx) {
+                       const Tensor& diff_dst, Tensor* diff_src, Context& ctx) {
   if (diff_src == nullptr) return;
   diff_src->Resize(src.shape());
   if (diff_dst.size() > 0) {

@@ -36,8 +36,8 @@ std::string Path(std::string_view field, std::string_view arg) {
 
 absl::Status CheckFiniteNonNegative(double value, std::string_view field) {
   if (std::isfinite(value) && value >= 0) return absl::OkStatus();
-  return absl::InvalidArgumentError(
-      absl::StrCat(std::string(field), " must be finite and >= 0, got ", value));
+  return absl::InvalidArgumentError(absl::StrCat(
+      std::string(field), " must be finite and >= 0, got ", value));
 }
 
 // What the spec says about one weight tensor: "<prefix>_initializer" (or
@@ -84,7 +84,8 @@ absl::StatusOr<std::unique_ptr<Layer>> MakeDense(const v1::Dense& spec,
         absl::StrCat(std::string(field), ".units must be <= ", kMaxUnits));
   }
   PROFUNDO_ASSIGN_OR_RETURN(
-      o.activation, ParseActivation(spec.activation(), Path(field, "activation")));
+      o.activation,
+      ParseActivation(spec.activation(), Path(field, "activation")));
   o.use_bias = spec.has_use_bias() ? spec.use_bias() : true;
   PROFUNDO_ASSIGN_OR_RETURN(
       WeightSpec kernel,
@@ -130,8 +131,8 @@ absl::StatusOr<std::unique_ptr<Layer>> MakeBatchNormalization(
   // rank in Build.
   if (spec.axis() < -1) {
     return absl::InvalidArgumentError(
-        absl::StrCat(std::string(field), ".axis must be -1 (the last axis), got ",
-                     spec.axis()));
+        absl::StrCat(std::string(field),
+                     ".axis must be -1 (the last axis), got ", spec.axis()));
   }
   o.axis = spec.axis() == 0 ? -1 : spec.axis();
   if (spec.has_momentum()) o.momentum = spec.momentum();
@@ -140,8 +141,8 @@ absl::StatusOr<std::unique_ptr<Layer>> MakeBatchNormalization(
   if (spec.has_epsilon()) o.epsilon = spec.epsilon();
   if (!(std::isfinite(o.epsilon) && o.epsilon > 0)) {
     return absl::InvalidArgumentError(
-        absl::StrCat(std::string(field), ".epsilon must be finite and > 0, got ",
-                     o.epsilon));
+        absl::StrCat(std::string(field),
+                     ".epsilon must be finite and > 0, got ", o.epsilon));
   }
   o.center = spec.has_center() ? spec.center() : true;
   o.scale = spec.has_scale() ? spec.scale() : true;
@@ -163,10 +164,9 @@ absl::StatusOr<std::unique_ptr<Layer>> MakeLayer(const v1::Layer& spec,
     case v1::Layer::kDense:
       return MakeDense(spec.dense(), std::move(name), field);
     case v1::Layer::kActivation: {
-      PROFUNDO_ASSIGN_OR_RETURN(
-          ActivationKind kind,
-          ParseActivation(spec.activation().activation(),
-                          Path(field, "activation")));
+      PROFUNDO_ASSIGN_OR_RETURN(ActivationKind kind,
+                                ParseActivation(spec.activation().activation(),
+                                                Path(field, "activation")));
       return std::make_unique<Activation>(std::move(name), kind);
     }
     case v1::Layer::kLeakyRelu: {
@@ -187,8 +187,8 @@ absl::StatusOr<std::unique_ptr<Layer>> MakeLayer(const v1::Layer& spec,
     case v1::Layer::kPrelu:
       return MakePReLU(spec.prelu(), std::move(name), field);
     case v1::Layer::kBatchNormalization:
-      return MakeBatchNormalization(spec.batch_normalization(),
-                                    std::move(name), field);
+      return MakeBatchNormalization(spec.batch_normalization(), std::move(name),
+                                    field);
     case v1::Layer::kDropout:
       PROFUNDO_RETURN_IF_ERROR(CheckRate(spec.dropout().rate(), field));
       return std::make_unique<Dropout>(std::move(name), spec.dropout().rate());
@@ -203,15 +203,16 @@ absl::StatusOr<std::unique_ptr<Layer>> MakeLayer(const v1::Layer& spec,
     case v1::Layer::kMcAlphaDropout:
       PROFUNDO_RETURN_IF_ERROR(
           CheckRate(spec.mc_alpha_dropout().rate(), field));
-      return std::make_unique<MCAlphaDropout>(
-          std::move(name), spec.mc_alpha_dropout().rate());
+      return std::make_unique<MCAlphaDropout>(std::move(name),
+                                              spec.mc_alpha_dropout().rate());
     case v1::Layer::KIND_NOT_SET:
       break;
   }
-  return absl::InvalidArgumentError(absl::StrCat(
-      std::string(field), " has no layer type (set one of flatten, dense, activation, "
-             "leaky_relu, elu, prelu, batch_normalization, dropout, "
-             "alpha_dropout, mc_dropout, mc_alpha_dropout)"));
+  return absl::InvalidArgumentError(
+      absl::StrCat(std::string(field),
+                   " has no layer type (set one of flatten, dense, activation, "
+                   "leaky_relu, elu, prelu, batch_normalization, dropout, "
+                   "alpha_dropout, mc_dropout, mc_alpha_dropout)"));
 }
 
 const char* DefaultLayerBaseName(const v1::Layer& spec) {

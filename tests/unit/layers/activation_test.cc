@@ -1,10 +1,11 @@
 // ActivationOp (every activation's oneDNN forward/backward), the activation
 // layers (Activation, LeakyReLU, ELU) and ParseActivation.
+#include "engine/activations/activation.h"
+
 #include <cmath>
 #include <string>
 #include <vector>
 
-#include "engine/activations/activation.h"
 #include "engine/layers/activation_layer.h"
 #include "engine/layers/activation_op.h"
 #include "engine/layers/elu.h"
@@ -187,10 +188,10 @@ TEST(ActivationLayer, LeakyReluAndEluLayers) {
   Tensor y;
   for (Mode mode : {Mode::kTrain, Mode::kInference, Mode::kMcSample}) {
     leaky.Forward(x, &y, mode, h.ctx);
-    ExpectAllNear(y.data(),
-                  RefActivationRows(ActivationKind::kLeakyRelu, 0.3,
-                                    ToDouble(x), 5),
-                  1e-7, 1e-6, "leaky");
+    ExpectAllNear(
+        y.data(),
+        RefActivationRows(ActivationKind::kLeakyRelu, 0.3, ToDouble(x), 5),
+        1e-7, 1e-6, "leaky");
     elu.Forward(x, &y, mode, h.ctx);
     ExpectAllNear(y.data(),
                   RefActivationRows(ActivationKind::kElu, 0.7, ToDouble(x), 5),
@@ -211,8 +212,8 @@ TEST(ParseActivation, AcceptsKerasNames) {
   for (ActivationKind kind :
        {ActivationKind::kLinear, ActivationKind::kSigmoid,
         ActivationKind::kTanh, ActivationKind::kRelu,
-        ActivationKind::kLeakyRelu, ActivationKind::kElu,
-        ActivationKind::kSelu, ActivationKind::kSoftmax}) {
+        ActivationKind::kLeakyRelu, ActivationKind::kElu, ActivationKind::kSelu,
+        ActivationKind::kSoftmax}) {
     absl::StatusOr<ActivationKind> parsed =
         ParseActivation(ActivationName(kind), "f");
     ASSERT_TRUE(parsed.ok()) << ActivationName(kind);

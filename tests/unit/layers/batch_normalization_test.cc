@@ -140,11 +140,11 @@ TEST(BatchNormalization, TrainingUsesBatchStatisticsAndUpdatesMovingOnes) {
   RefMoments(ToDouble(x), 5, &mean, &var);
   ExpectAllNear(f.bn.batch_mean().data(), mean, 1e-6, 1e-5, "batch mean");
   ExpectAllNear(f.bn.batch_variance().data(), var, 1e-6, 1e-5, "batch var");
-  ExpectAllNear(y.data(),
-                RefNormalize(ToDouble(x), 5, mean, var,
-                             f.Values(f.bn.gamma_id()),
-                             f.Values(f.bn.beta_id())),
-                1e-5, 1e-5, "y");
+  ExpectAllNear(
+      y.data(),
+      RefNormalize(ToDouble(x), 5, mean, var, f.Values(f.bn.gamma_id()),
+                   f.Values(f.bn.beta_id())),
+      1e-5, 1e-5, "y");
   // moving = moving * momentum + batch * (1 - momentum), from 0 and 1.
   std::vector<double> mm(5), mv(5);
   for (int j = 0; j < 5; ++j) {
@@ -259,15 +259,14 @@ TEST_P(BatchNormalizationBackwardTest, MatchesFiniteDifferences) {
   EXPECT_EQ(f.h.params.grads(), grads);
 }
 
-INSTANTIATE_TEST_SUITE_P(CenterScale, BatchNormalizationBackwardTest,
-                         ::testing::Values(AffineCase{true, true},
-                                           AffineCase{true, false},
-                                           AffineCase{false, true},
-                                           AffineCase{false, false}),
-                         [](const auto& info) {
-                           return std::string(info.param.center ? "center" : "nocenter") +
-                                  (info.param.scale ? "_scale" : "_noscale");
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    CenterScale, BatchNormalizationBackwardTest,
+    ::testing::Values(AffineCase{true, true}, AffineCase{true, false},
+                      AffineCase{false, true}, AffineCase{false, false}),
+    [](const auto& info) {
+      return std::string(info.param.center ? "center" : "nocenter") +
+             (info.param.scale ? "_scale" : "_noscale");
+    });
 
 TEST(BatchNormalization, NormalizesLastAxisOfMultiDimInput) {
   BnFixture f({3, 4});
@@ -284,8 +283,7 @@ TEST(BatchNormalization, SeedSizedBatchMatchesReference) {
   Tensor x = ChannelData(32, 784, f.h.rng);
   Tensor y;
   f.bn.Forward(x, &y, Mode::kTrain, f.h.ctx);
-  ExpectAllNear(y.data(), RefTrain(ToDouble(x), 784, {}, {}), 1e-4, 1e-4,
-                "y");
+  ExpectAllNear(y.data(), RefTrain(ToDouble(x), 784, {}, {}), 1e-4, 1e-4, "y");
 }
 
 TEST(BatchNormalization, AxisMustBeLast) {

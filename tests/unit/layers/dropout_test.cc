@@ -1,12 +1,13 @@
 // Dropout, MCDropout, AlphaDropout, MCAlphaDropout: which modes are active,
 // the dropped fraction, kept-value scaling, the SPEC.md a/b coefficients,
 // AlphaDropout's preservation of mean 0 / variance 1, backward masks.
+#include "engine/layers/dropout.h"
+
 #include <cmath>
 #include <memory>
 #include <vector>
 
 #include "engine/layers/alpha_dropout.h"
-#include "engine/layers/dropout.h"
 #include "engine/layers/mc_alpha_dropout.h"
 #include "engine/layers/mc_dropout.h"
 #include "gtest/gtest.h"
@@ -21,7 +22,9 @@ using ::profundo::testing::RandomTensor;
 constexpr int64_t kRows = 200, kCols = 500;  // 100,000 units
 
 // Values in [1, 2): never 0, so a dropped unit is visible.
-Tensor PositiveInput(Rng& rng) { return RandomTensor({kRows, kCols}, rng, 1, 2); }
+Tensor PositiveInput(Rng& rng) {
+  return RandomTensor({kRows, kCols}, rng, 1, 2);
+}
 
 double DroppedFraction(const Tensor& y) {
   int64_t zeros = 0;

@@ -104,7 +104,8 @@ INSTANTIATE_TEST_SUITE_P(
                 "layers[2].batch_normalization.epsilon must be finite and > 0"},
         BadSpec{"batch_normalization { epsilon: -1 }",
                 "layers[2].batch_normalization.epsilon"},
-        BadSpec{"dropout { rate: 1 }", "layers[2].dropout.rate must be in [0, 1)"},
+        BadSpec{"dropout { rate: 1 }",
+                "layers[2].dropout.rate must be in [0, 1)"},
         BadSpec{"dropout { rate: -0.1 }", "layers[2].dropout.rate"},
         BadSpec{"dropout { rate: nan }", "layers[2].dropout.rate"},
         BadSpec{"alpha_dropout { rate: 1.5 }",
@@ -168,7 +169,8 @@ TEST(MakeLayer, DenseDefaultsAreKeras) {
   const double r = std::sqrt(6.0 / (784 + 300));
   const float* w = h.params.value(dense->kernel_id());
   double max_abs = 0;
-  for (int64_t i = 0; i < 784 * 300; ++i) max_abs = std::max(max_abs, double(std::abs(w[i])));
+  for (int64_t i = 0; i < 784 * 300; ++i)
+    max_abs = std::max(max_abs, double(std::abs(w[i])));
   EXPECT_LE(max_abs, r);
   EXPECT_GT(max_abs, 0.99 * r);
   const float* b = h.params.value(dense->bias_id());
@@ -222,9 +224,10 @@ TEST(MakeLayer, BatchNormalizationDefaultsAreKeras) {
   EXPECT_TRUE(bn->options().center);
   EXPECT_TRUE(bn->options().scale);
 
-  layer = Make("batch_normalization { axis: -1 momentum: 0.9 epsilon: 0.01 "
-               "center: false scale: false }",
-               "bn");
+  layer = Make(
+      "batch_normalization { axis: -1 momentum: 0.9 epsilon: 0.01 "
+      "center: false scale: false }",
+      "bn");
   bn = dynamic_cast<BatchNormalization*>(layer.get());
   ASSERT_NE(bn, nullptr);
   EXPECT_DOUBLE_EQ(bn->options().momentum, 0.9);

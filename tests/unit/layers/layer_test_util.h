@@ -104,13 +104,13 @@ inline double RefActivation(ActivationKind kind, double alpha, double x) {
 }
 
 // Reference activation of [rows, cols] values (softmax along cols).
-inline std::vector<double> RefActivationRows(ActivationKind kind,
-                                             double alpha,
+inline std::vector<double> RefActivationRows(ActivationKind kind, double alpha,
                                              const std::vector<double>& x,
                                              int64_t cols) {
   std::vector<double> y(x.size());
   if (kind != ActivationKind::kSoftmax) {
-    for (size_t i = 0; i < x.size(); ++i) y[i] = RefActivation(kind, alpha, x[i]);
+    for (size_t i = 0; i < x.size(); ++i)
+      y[i] = RefActivation(kind, alpha, x[i]);
     return y;
   }
   for (size_t r = 0; r < x.size() / cols; ++r) {
