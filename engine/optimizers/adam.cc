@@ -4,6 +4,8 @@
 #include <cmath>
 #include <utility>
 
+#include "engine/parallel.h"
+
 namespace profundo {
 
 Adam::Adam(OptimizerOptions options, double beta_1, double beta_2,
@@ -32,6 +34,7 @@ void Adam::Update(float* w, const float* g, float* const* slot, int64_t n,
   float* v = slot[1];
   if (amsgrad_) {
     float* vhat = slot[2];
+    PROFUNDO_PARALLEL_FOR_SIMD(n)
     for (int64_t i = 0; i < n; ++i) {
       m[i] += (g[i] - m[i]) * one_minus_b1;
       v[i] += (g[i] * g[i] - v[i]) * one_minus_b2;
@@ -39,6 +42,7 @@ void Adam::Update(float* w, const float* g, float* const* slot, int64_t n,
       w[i] -= alpha * m[i] / (std::sqrt(vhat[i]) + eps);
     }
   } else {
+    PROFUNDO_PARALLEL_FOR_SIMD(n)
     for (int64_t i = 0; i < n; ++i) {
       m[i] += (g[i] - m[i]) * one_minus_b1;
       v[i] += (g[i] * g[i] - v[i]) * one_minus_b2;

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <utility>
 
+#include "engine/parallel.h"
+
 namespace profundo {
 
 Adamax::Adamax(OptimizerOptions options, double beta_1, double beta_2,
@@ -22,6 +24,7 @@ void Adamax::Update(float* w, const float* g, float* const* slot, int64_t n,
   const float eps = static_cast<float>(epsilon_);
   float* m = slot[0];
   float* u = slot[1];
+  PROFUNDO_PARALLEL_FOR_SIMD(n)
   for (int64_t i = 0; i < n; ++i) {
     m[i] += (g[i] - m[i]) * one_minus_b1;
     u[i] = std::max(b2 * u[i], std::abs(g[i]));

@@ -3,6 +3,8 @@
 #include <cmath>
 #include <utility>
 
+#include "engine/parallel.h"
+
 namespace profundo {
 
 Nadam::Nadam(OptimizerOptions options, double beta_1, double beta_2,
@@ -39,6 +41,7 @@ void Nadam::Update(float* w, const float* g, float* const* slot, int64_t n,
   const float eps = static_cast<float>(epsilon_);
   float* m = slot[0];
   float* v = slot[1];
+  PROFUNDO_PARALLEL_FOR_SIMD(n)
   for (int64_t i = 0; i < n; ++i) {
     m[i] += (g[i] - m[i]) * one_minus_b1;
     v[i] += (g[i] * g[i] - v[i]) * one_minus_b2;

@@ -3,6 +3,8 @@
 #include <cmath>
 #include <utility>
 
+#include "engine/parallel.h"
+
 namespace profundo {
 
 RMSprop::RMSprop(OptimizerOptions options, double rho, double momentum,
@@ -33,6 +35,7 @@ void RMSprop::Update(float* w, const float* g, float* const* slot, int64_t n,
   float* mg = centered_ ? slot[has_momentum_ ? 2 : 1] : nullptr;
   // Four branch-free loops, one per (centered, momentum) combination.
   if (centered_ && has_momentum_) {
+    PROFUNDO_PARALLEL_FOR_SIMD(n)
     for (int64_t i = 0; i < n; ++i) {
       ms[i] = rho * ms[i] + one_minus_rho * g[i] * g[i];
       mg[i] = rho * mg[i] + one_minus_rho * g[i];
@@ -41,18 +44,21 @@ void RMSprop::Update(float* w, const float* g, float* const* slot, int64_t n,
       w[i] -= mom[i];
     }
   } else if (centered_) {
+    PROFUNDO_PARALLEL_FOR_SIMD(n)
     for (int64_t i = 0; i < n; ++i) {
       ms[i] = rho * ms[i] + one_minus_rho * g[i] * g[i];
       mg[i] = rho * mg[i] + one_minus_rho * g[i];
       w[i] -= lr_f * g[i] / std::sqrt(ms[i] - mg[i] * mg[i] + eps);
     }
   } else if (has_momentum_) {
+    PROFUNDO_PARALLEL_FOR_SIMD(n)
     for (int64_t i = 0; i < n; ++i) {
       ms[i] = rho * ms[i] + one_minus_rho * g[i] * g[i];
       mom[i] = mu * mom[i] + lr_f * g[i] / std::sqrt(ms[i] + eps);
       w[i] -= mom[i];
     }
   } else {
+    PROFUNDO_PARALLEL_FOR_SIMD(n)
     for (int64_t i = 0; i < n; ++i) {
       ms[i] = rho * ms[i] + one_minus_rho * g[i] * g[i];
       w[i] -= lr_f * g[i] / std::sqrt(ms[i] + eps);
