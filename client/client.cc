@@ -107,21 +107,24 @@ absl::StatusOr<v1::Dataset> Client::UploadDataset(
   bool broken = !writer->Write(header_request);
   // Sends one part; returns its CRC-32, or an error of our own (the file
   // changed size or could not be read), after which the call is cancelled.
+  // Once the stream is broken it stops reading: Finish has the reason.
   auto send_part = [&](const UploadSource& source, v1::DatasetPart part,
                        int64_t declared) -> absl::StatusOr<uint32_t> {
     uint32_t crc = UpdateCrc32(0, absl::string_view());
     int64_t sent = 0;
     v1::UploadDatasetRequest request;
     request.mutable_chunk()->set_part(part);
-    PROFUNDO_RETURN_IF_ERROR(source.ForEachChunk(
+    const absl::Status read = source.ForEachChunk(
         options_.upload_chunk_bytes, [&](absl::string_view chunk) {
+          if (broken) return absl::CancelledError("stream closed");
           crc = UpdateCrc32(crc, chunk);
           sent += static_cast<int64_t>(chunk.size());
-          if (broken) return absl::OkStatus();
           request.mutable_chunk()->set_data(chunk.data(), chunk.size());
           broken = !writer->Write(request);
           return absl::OkStatus();
-        }));
+        });
+    if (broken) return crc;  // unused: Finish reports the server's status
+    PROFUNDO_RETURN_IF_ERROR(read);
     if (sent != declared) {
       return absl::DataLossError(absl::StrCat(
           source.Describe(), " changed during the upload: ", declared,

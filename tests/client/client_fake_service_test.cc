@@ -95,6 +95,19 @@ TEST_F(ClientTest, UploadFromFileUsesOneMebibyteChunks) {
   std::remove(path.c_str());
 }
 
+TEST_F(ClientTest, UploadRejectedAtTheHeaderStopsEarly) {
+  Client client = MakeClient();
+  DatasetUpload up;
+  up.name = "huge";
+  up.format = v1::DATA_FORMAT_CSV;
+  up.features = UploadSource::FromBytes(std::string(9 << 20, 'x'));
+  absl::StatusOr<v1::Dataset> ds = client.UploadDataset(up);
+  EXPECT_EQ(ds.status(), absl::ResourceExhaustedError(
+                             "header.features_bytes 9437184 exceeds "
+                             "--max_upload_bytes"));
+  EXPECT_TRUE(service_.chunk_sizes().empty());
+}
+
 TEST_F(ClientTest, UploadOfMissingFileIsNotFound) {
   Client client = MakeClient();
   DatasetUpload up;

@@ -37,6 +37,8 @@ inline uint32_t Crc32(const std::string& bytes) {
 // A scripted in-process Profundo service (see the file comment).
 class FakeService final : public v1::Profundo::Service {
  public:
+  static constexpr int64_t kMaxUploadBytes = 8 << 20;
+
   grpc::Status UploadDataset(grpc::ServerContext* context,
                              grpc::ServerReader<v1::UploadDatasetRequest>* reader,
                              v1::Dataset* response) override {
@@ -45,6 +47,12 @@ class FakeService final : public v1::Profundo::Service {
       return {grpc::StatusCode::INVALID_ARGUMENT, "header missing"};
     }
     const v1::UploadHeader header = request.header();
+    if (header.features_bytes() > kMaxUploadBytes) {
+      // Answers at once, as a server does: the client must stop sending.
+      return {grpc::StatusCode::RESOURCE_EXHAUSTED,
+              "header.features_bytes " + std::to_string(header.features_bytes()) +
+                  " exceeds --max_upload_bytes"};
+    }
     std::string features, labels;
     bool have_trailer = false;
     v1::UploadTrailer trailer;
