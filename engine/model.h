@@ -27,6 +27,7 @@
 #include "engine/callbacks/callback.h"
 #include "engine/context.h"
 #include "engine/datasets/dataset.h"
+#include "engine/health/layer_health.h"
 #include "engine/layers/layer.h"
 #include "engine/losses/loss.h"
 #include "engine/metrics/accuracy.h"
@@ -47,6 +48,8 @@ struct Progress {
   int64_t batches = 0;
   double loss = 0;      // running mean over the epoch so far
   double accuracy = 0;  // running mean over the epoch so far
+  double batch_loss = 0;  // this batch's loss alone
+  double learning_rate = 0;  // the rate this batch's update used
 };
 
 struct History {
@@ -79,6 +82,10 @@ struct FitOptions {
   // same spec, data and options: the fit continues after its epoch and ends
   // as the uninterrupted run would have. Not owned.
   const std::string* resume_from = nullptr;
+  // Every `health_every` global steps (0 = never) the fit measures per-layer
+  // health (engine/health/layer_health.h) and calls on_health with it.
+  int health_every = 0;
+  std::function<void(const HealthReport&)> on_health;
 };
 
 // Builds FitOptions from the spec's TrainConfig (epochs, batch_size,
@@ -135,6 +142,9 @@ class Model {
 
   // Trains on `train` (x [N, input_shape...], y as the loss expects).
   // INVALID_ARGUMENT when shapes or labels do not fit the model.
+  // FAILED_PRECONDITION naming the epoch and step when a batch's loss is NaN
+  // or infinite (the weights are then unusable; the last good state is the
+  // last checkpoint on_checkpoint delivered, at the previous epoch's end).
   absl::StatusOr<History> Fit(const Dataset& train, FitOptions options);
   absl::StatusOr<Evaluation> Evaluate(const Dataset& data,
                                       int batch_size = 32);

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 #include <numeric>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "engine/model.h"
@@ -142,6 +143,11 @@ absl::StatusOr<History> Model::Fit(const Dataset& train, FitOptions options) {
   std::vector<int64_t> order(n);
   std::iota(order.begin(), order.end(), int64_t{0});
   Tensor y_batch;
+  std::optional<HealthMonitor> health;
+  if (options.health_every > 0 && options.on_health) {
+    health.emplace(layers_, params_);
+  }
+  HealthReport report;
   for (int epoch = start_epoch; epoch < options.epochs && !control.stop();
        ++epoch) {
     for (auto& cb : options.callbacks) cb->OnEpochBegin(epoch, control);
@@ -179,7 +185,27 @@ absl::StatusOr<History> Model::Fit(const Dataset& train, FitOptions options) {
       correct += CountCorrect(accuracy_kind_, out, y_batch);
       counted += CountedItems(accuracy_kind_, out);
       const double loss = BackwardBatch(y_batch);
+      if (!std::isfinite(loss)) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "the loss became ", loss, " at epoch ", epoch + 1, ", step ",
+            step + 1, " (global step ", optimizer_->iterations() + 1,
+            "): training diverged; lower the learning rate or clip gradients"));
+      }
+      const double lr = optimizer_->current_learning_rate();
+      const bool measure =
+          health && optimizer_->iterations() % options.health_every == 0;
+      if (measure) {
+        report.epoch = epoch;
+        report.step = optimizer_->iterations();
+        report.loss = loss;
+        report.learning_rate = lr;
+        health->BeforeStep(acts_, &report);
+      }
       optimizer_->Step(params_);
+      if (measure) {
+        health->AfterStep(&report);
+        options.on_health(report);
+      }
       loss_sum += loss * (e - b);
       seen += e - b;
       if (options.on_batch_end) {
@@ -190,6 +216,8 @@ absl::StatusOr<History> Model::Fit(const Dataset& train, FitOptions options) {
         p.batches = steps;
         p.loss = loss_sum / seen;
         p.accuracy = counted ? static_cast<double>(correct) / counted : 0.0;
+        p.batch_loss = loss;
+        p.learning_rate = lr;
         options.on_batch_end(p);
       }
     }
