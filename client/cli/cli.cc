@@ -54,6 +54,8 @@ const Command kCommands[] = {
     {"predict", RunPredict,
      "predict MODEL_ID --input FILE (IDX, .npy or CSV) [--index I] [--count N] "
      "[--mc_samples N] [--version V] [--labels FILE] [--class_names fashion]"},
+    {"plot", RunPlot,
+     "plot JOB_ID --out DIR (learning curves as DIR/JOB_ID_curves.svg)"},
     {"health", RunHealth,
      "health [--service S] (grpc.health.v1; exit 0 only when SERVING)"},
 };

@@ -58,6 +58,11 @@ absl::Status RunPredict(const CommandContext& ctx);  // predict MODEL
 // health_command.cc
 absl::Status RunHealth(const CommandContext& ctx);  // health
 
+// plot_command.cc
+absl::Status RunPlot(const CommandContext& ctx);  // plot JOB --out DIR
+// The job's history as learning curves (client/plot/svg_plot.h).
+std::string JobCurvesSvg(const v1::Job& job);
+
 // Helpers shared by the command files.
 // INVALID_ARGUMENT marked as a usage mistake: cli.cc then also prints the
 // command's usage line.

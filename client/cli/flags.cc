@@ -61,3 +61,4 @@ ABSL_FLAG(std::string, class_names, "",
 ABSL_FLAG(std::string, service, "",
           "health: the service to check ('' = the whole server, "
           "profundo.v1.Profundo = the API).");
+ABSL_FLAG(std::string, out, "", "plot: directory for the SVG files.");

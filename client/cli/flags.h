@@ -57,4 +57,7 @@ ABSL_DECLARE_FLAG(std::string, class_names);
 // Health.
 ABSL_DECLARE_FLAG(std::string, service);
 
+// Plot.
+ABSL_DECLARE_FLAG(std::string, out);
+
 #endif  // PROFUNDO_CLIENT_CLI_FLAGS_H_

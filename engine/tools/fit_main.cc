@@ -4,10 +4,17 @@
 // the server, for the benchmarks and the demo.
 //
 //   profundo-fit --spec deploy/examples/seed_bn.json --epochs 2
+//
+// Seeing why a deep network trains badly:
+//   --health_every N   per-layer health every N steps, with warnings
+//   --lr_range_test    the learning-rate range test instead of training
+//   --plot DIR         learning curves (or the range test) as SVG
+//   --tensorboard DIR  TensorBoard event files (DIR/train, DIR/validation)
 #include <unistd.h>
 #include <omp.h>
 
 #include <chrono>
+#include <filesystem>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -18,10 +25,14 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "client/plot/svg_plot.h"
 #include "engine/datasets/idx.h"
+#include "engine/health/diagnosis.h"
+#include "engine/health/lr_range_test.h"
 #include "engine/model.h"
 #include "engine/spec_json.h"
 #include "engine/status_macros.h"
+#include "engine/tensorboard/event_file.h"
 
 #define FMNIST "/usr/share/datasets/fashion-mnist/"
 ABSL_FLAG(std::string, spec, "", "model spec JSON file (v1.ModelSpec)");
@@ -39,6 +50,18 @@ ABSL_FLAG(int, mc_samples, 0, "print MC-dropout predictions with N samples");
 ABSL_FLAG(int, show, 5, "test images to show predictions for");
 ABSL_FLAG(std::string, history_json, "", "write the history as JSON here ('-': stdout)");
 ABSL_FLAG(bool, summary, true, "print the model summary");
+ABSL_FLAG(int, health_every, 0,
+          "measure per-layer health every N steps and print it with warnings "
+          "(0: off)");
+ABSL_FLAG(bool, lr_range_test, false,
+          "run the learning-rate range test (one epoch, rate from "
+          "--lr_min to --lr_max) instead of training");
+ABSL_FLAG(double, lr_min, 1e-5, "--lr_range_test: first rate");
+ABSL_FLAG(double, lr_max, 10, "--lr_range_test: last rate");
+ABSL_FLAG(std::string, plot, "",
+          "write SVG charts here: learning_curves.svg, or lr_range_test.svg");
+ABSL_FLAG(std::string, tensorboard, "",
+          "write TensorBoard event files under this directory");
 
 namespace profundo {
 namespace {
@@ -104,6 +127,82 @@ std::string HistoryJson(const History& h) {
   return s;
 }
 
+absl::Status WriteText(const std::string& dir, const std::string& name,
+                       const std::string& text) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  const std::string path = dir + "/" + name;
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+  out.close();
+  if (ec || !out) return absl::InternalError(absl::StrCat("cannot write ", path));
+  std::printf("wrote %s\n", path.c_str());
+  return absl::OkStatus();
+}
+
+void PrintHealth(const HealthReport& r) {
+  std::printf("\nhealth at step %lld (epoch %d, loss %.4g, lr %.3g):\n",
+              static_cast<long long>(r.step), r.epoch + 1, r.loss,
+              r.learning_rate);
+  std::printf("  %-22s %10s %10s %9s %9s %6s %6s\n", "layer", "grad_norm",
+              "upd/w", "act_mean", "act_std", "dead", "sat");
+  for (const LayerHealth& h : r.layers) {
+    if (!h.has_kernel && h.activation == ActivationKind::kLinear) continue;
+    std::printf("  %-22s %10s %10s %9.3f %9.3f %6s %6s\n",
+                absl::StrCat(h.name, " (", h.type, ")").c_str(),
+                h.has_kernel ? absl::StrFormat("%.3g", h.grad_norm).c_str() : "-",
+                h.has_kernel ? absl::StrFormat("%.2e", h.update_ratio).c_str()
+                             : "-",
+                h.act_mean, h.act_std,
+                h.dead_fraction ? absl::StrFormat("%.0f%%", 100 * *h.dead_fraction).c_str()
+                                : "-",
+                h.saturated_fraction
+                    ? absl::StrFormat("%.0f%%", 100 * *h.saturated_fraction).c_str()
+                    : "-");
+  }
+  for (const HealthWarning& w : Diagnose(r)) {
+    std::printf("  WARNING %s\n", w.message.c_str());
+  }
+}
+
+absl::Status RunLrRangeTest(const v1::ModelSpec& spec, const Dataset& train,
+                            const v1::TrainConfig& config, uint64_t seed) {
+  LrRangeOptions o;
+  o.min_lr = absl::GetFlag(FLAGS_lr_min);
+  o.max_lr = absl::GetFlag(FLAGS_lr_max);
+  o.batch_size = config.has_batch_size() ? config.batch_size() : 32;
+  o.seed = seed;
+  const auto start = std::chrono::steady_clock::now();
+  PROFUNDO_ASSIGN_OR_RETURN(LrRangeResult r, LrRangeTest(spec, train, o));
+  const double s = std::chrono::duration<double>(
+                       std::chrono::steady_clock::now() - start).count();
+  std::vector<double> lr, loss, smoothed;
+  for (size_t i = 0; i < r.points.size(); ++i) {
+    const LrRangePoint& p = r.points[i];
+    lr.push_back(p.lr);
+    loss.push_back(p.loss);
+    smoothed.push_back(p.smoothed_loss);
+    if (i % 50 == 0 || i + 1 == r.points.size()) {
+      std::printf("step %5zu  lr %.4g  loss %.4f  smoothed %.4f\n", i, p.lr,
+                  p.loss, p.smoothed_loss);
+    }
+  }
+  std::printf(
+      "LR range test: %zu steps in %.1fs%s; minimum smoothed loss at lr %.4g, "
+      "steepest descent at %.4g\nsuggested OneCycle max_rate: %.4g (the "
+      "minimum's rate / 10)\n",
+      r.points.size(), s, r.exploded ? " (stopped: loss exploded)" : "",
+      r.min_loss_lr, r.steepest_lr, r.suggested_max_rate);
+  const std::string dir = absl::GetFlag(FLAGS_plot);
+  if (!dir.empty()) {
+    PROFUNDO_RETURN_IF_ERROR(WriteText(
+        dir, "lr_range_test.svg",
+        plot::LrRangeSvg(lr, loss, smoothed, r.suggested_max_rate,
+                         "LR range test: " + absl::GetFlag(FLAGS_spec))));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Run() {
   if (absl::GetFlag(FLAGS_spec).empty()) {
     return absl::InvalidArgumentError("--spec is required");
@@ -128,6 +227,9 @@ absl::Status Run() {
       Dataset train, LoadIdx(absl::GetFlag(FLAGS_train_images),
                              absl::GetFlag(FLAGS_train_labels),
                              absl::GetFlag(FLAGS_limit)));
+  if (absl::GetFlag(FLAGS_lr_range_test)) {
+    return RunLrRangeTest(spec, train, config, seed);
+  }
   PROFUNDO_ASSIGN_OR_RETURN(Dataset test, LoadIdx(absl::GetFlag(FLAGS_test_images),
                                                   absl::GetFlag(FLAGS_test_labels), 0));
   PROFUNDO_ASSIGN_OR_RETURN(
@@ -151,7 +253,36 @@ absl::Status Run() {
       std::fflush(stdout);
     }
   };
+  const int health_every = absl::GetFlag(FLAGS_health_every);
+  int64_t health_reports = 0;
+  if (health_every > 0) {
+    fit.health_every = health_every;
+    fit.on_health = [&](const HealthReport& r) {
+      ++health_reports;
+      PrintHealth(r);
+    };
+  }
+  std::unique_ptr<EventFileWriter> tb_train, tb_val;
+  const std::string tb_dir = absl::GetFlag(FLAGS_tensorboard);
+  if (!tb_dir.empty()) {
+    PROFUNDO_ASSIGN_OR_RETURN(tb_train, EventFileWriter::Create(tb_dir + "/train"));
+    PROFUNDO_ASSIGN_OR_RETURN(tb_val, EventFileWriter::Create(tb_dir + "/validation"));
+  }
+  absl::Status tb_status;
   fit.on_epoch_end = [&](const EpochLogs& logs) {
+    if (tb_train != nullptr) {
+      // Keras's TensorBoard callback: epoch_* tags, one run per split.
+      const auto add = [&](EventFileWriter& w, const char* tag, double v) {
+        if (tb_status.ok()) tb_status = w.AddScalar(tag, logs.epoch, static_cast<float>(v));
+      };
+      add(*tb_train, "epoch_loss", logs.loss);
+      add(*tb_train, "epoch_accuracy", logs.accuracy);
+      add(*tb_train, "epoch_learning_rate", logs.lr);
+      if (logs.val_loss) add(*tb_val, "epoch_loss", *logs.val_loss);
+      if (logs.val_accuracy) add(*tb_val, "epoch_accuracy", *logs.val_accuracy);
+      if (tb_status.ok()) tb_status = tb_train->Flush();
+      if (tb_status.ok()) tb_status = tb_val->Flush();
+    }
     const double s =
         std::chrono::duration<double>(Clock::now() - epoch_start).count();
     std::printf("%s%lld/%lld %s - %.0fs %.0fms/step - %s\n", tty ? "\r" : "",
@@ -161,6 +292,21 @@ absl::Status Run() {
     std::fflush(stdout);
   };
   PROFUNDO_ASSIGN_OR_RETURN(History history, model->Fit(train, std::move(fit)));
+  PROFUNDO_RETURN_IF_ERROR(tb_status);
+  if (!tb_dir.empty()) std::printf("TensorBoard: tensorboard --logdir %s\n", tb_dir.c_str());
+  if (health_every > 0) {
+    std::printf("%lld health reports\n", static_cast<long long>(health_reports));
+  }
+  const std::string plot_dir = absl::GetFlag(FLAGS_plot);
+  if (!plot_dir.empty()) {
+    std::vector<plot::EpochPoint> points;
+    for (const EpochLogs& e : history.epochs) {
+      points.push_back({e.epoch, e.loss, e.accuracy, e.val_loss, e.val_accuracy, e.lr});
+    }
+    PROFUNDO_RETURN_IF_ERROR(WriteText(
+        plot_dir, "learning_curves.svg",
+        plot::LearningCurvesSvg(points, absl::GetFlag(FLAGS_spec))));
+  }
   PROFUNDO_ASSIGN_OR_RETURN(Evaluation ev, model->Evaluate(test));
   std::printf("test loss: %.4f - test accuracy: %.4f\n", ev.loss, ev.accuracy);
 

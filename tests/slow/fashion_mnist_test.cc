@@ -2,9 +2,12 @@
 // dataset-fashion-mnist package): slow, labelled `slow`.
 #include <cstdlib>
 #include <fstream>
+#include <memory>
 #include <sstream>
 
+#include "engine/callbacks/one_cycle.h"
 #include "engine/datasets/idx.h"
+#include "engine/health/lr_range_test.h"
 #include "engine/model.h"
 #include "engine/spec_json.h"
 #include "gtest/gtest.h"
@@ -88,6 +91,41 @@ TEST_F(FashionMnistTest, SeedDropoutModelAndMcDropout) {
   EXPECT_GE(ev->accuracy, 0.84);
   EXPECT_GE(mc_accuracy, 0.84);
   EXPECT_NEAR(mc_accuracy, ev->accuracy, 0.015);
+}
+
+// The seed's recipe for 1cycle: the LR range test's suggested maximum rate,
+// as OneCycle's max_rate for one epoch of the BN model, trains it well.
+TEST_F(FashionMnistTest, LrRangeTestSuggestsAOneCycleMaxRateThatTrains) {
+  const v1::ModelSpec spec = LoadSpec("seed_bn.json");
+  LrRangeOptions o;
+  o.min_lr = 1e-5;
+  o.max_lr = 10;
+  o.batch_size = 128;  // one epoch: 469 steps
+  auto r = LrRangeTest(spec, *train_, o);
+  ASSERT_TRUE(r.ok()) << r.status();
+  std::printf("LR range test: %zu steps, min-loss lr %.4g, steepest %.4g, "
+              "suggested max_rate %.4g%s\n",
+              r->points.size(), r->min_loss_lr, r->steepest_lr,
+              r->suggested_max_rate, r->exploded ? " (exploded)" : "");
+  EXPECT_GT(r->suggested_max_rate, 1e-4);
+  EXPECT_LT(r->suggested_max_rate, 1.0);
+
+  auto model = Model::Create(spec, 42);
+  ASSERT_TRUE(model.ok()) << model.status();
+  FitOptions fit;
+  OneCycleOptions oc;
+  oc.max_rate = r->suggested_max_rate;
+  oc.start_rate = oc.max_rate / 10;
+  oc.last_rate = oc.start_rate / 1000;
+  fit.callbacks.push_back(std::make_unique<OneCycle>(oc));
+  auto h = (*model)->Fit(*train_, std::move(fit));
+  ASSERT_TRUE(h.ok()) << h.status();
+  auto ev = (*model)->Evaluate(*test_);
+  ASSERT_TRUE(ev.ok()) << ev.status();
+  std::printf("seed BN model, 1 epoch of OneCycle(max_rate %.4g): test "
+              "accuracy %.4f, loss %.4f\n",
+              oc.max_rate, ev->accuracy, ev->loss);
+  EXPECT_GE(ev->accuracy, 0.83);
 }
 
 }  // namespace
