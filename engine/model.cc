@@ -181,6 +181,22 @@ absl::StatusOr<std::unique_ptr<Model>> Model::Create(const v1::ModelSpec& spec,
   }
   m->output_shape_ = shape;
   m->layer_param_begin_ = std::move(params_before);
+  // Backward stops at the first layer with a trainable parameter: no layer
+  // before it needs d loss / d input.
+  m->first_trainable_layer_ = m->layers_.size();
+  for (size_t i = 0; i < m->layers_.size(); ++i) {
+    const size_t end = i + 1 < m->layers_.size()
+                           ? m->layer_param_begin_[i + 1]
+                           : m->params_.params().size();
+    bool trainable = false;
+    for (size_t id = m->layer_param_begin_[i]; id < end; ++id) {
+      trainable |= m->params_.params()[id].trainable;
+    }
+    if (trainable) {
+      m->first_trainable_layer_ = i;
+      break;
+    }
+  }
   if (m->output_shape_.size() != 1) {
     return absl::InvalidArgumentError(absl::StrCat(
         "layers[", last, "] must output a vector per sample, not ",
@@ -262,8 +278,8 @@ double Model::BackwardBatch(const Tensor& y) {
   Tensor& diff = diffs_.back();
   const double loss = fused_head_ ? loss_->ComputeFromLogits(out, y, &diff)
                                   : loss_->Compute(out, y, &diff);
-  for (size_t i = layers_.size(); i-- > 0;) {
-    Tensor* diff_src = i == 0 ? nullptr : &diffs_[i];
+  for (size_t i = layers_.size(); i-- > first_trainable_layer_;) {
+    Tensor* diff_src = i == first_trainable_layer_ ? nullptr : &diffs_[i];
     layers_[i]->Backward(acts_[i], acts_[i + 1], diffs_[i + 1], diff_src, ctx);
   }
   AddRegularizationGradients();

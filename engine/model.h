@@ -207,6 +207,11 @@ class Model {
   std::vector<Shape> layer_shapes_;  // per-sample output of each layer
   // Id of the first parameter of each layer (layers own consecutive ids).
   std::vector<int> layer_param_begin_;
+  // Index of the first layer with a trainable parameter (layers_.size() if
+  // none): BackwardBatch runs no layer before it and asks it for no
+  // diff_src (e.g. the dropout model's Flatten, Dropout and Dense 784x300's
+  // backward-data GEMM).
+  size_t first_trainable_layer_ = 0;
   ParameterStore params_;
   std::unique_ptr<Loss> loss_;
   std::unique_ptr<Optimizer> optimizer_;
