@@ -7,12 +7,24 @@
 // for any thread count. The engine builds with -fno-math-errno so that
 // std::sqrt and friends vectorize.
 //
-// Example:
-//   PROFUNDO_PARALLEL_FOR_SIMD(n)
+// Two forms:
+//   PROFUNDO_PARALLEL_FOR_SIMD(n)            // simple loops, baseline ISA
 //   for (int64_t i = 0; i < n; ++i) w[i] -= lr * g[i];
+//
+//   PROFUNDO_TARGET_CLONES                   // hot kernels: AVX2/AVX-512
+//   void ScaleRange(float* w, int64_t n, float s) {   // clones as well
+//     PROFUNDO_SIMD
+//     for (int64_t i = 0; i < n; ++i) w[i] *= s;
+//   }
+//   ParallelRanges(n, [&](int64_t b, int64_t e) { ScaleRange(w + b, e - b, s); });
+// (GCC 12 runs a scalar copy of a `parallel for simd` loop when its `if`
+// clause is false, so small loops of the first form are not vectorized.)
 #ifndef PROFUNDO_ENGINE_PARALLEL_H_
 #define PROFUNDO_ENGINE_PARALLEL_H_
 
+#include <omp.h>
+
+#include <algorithm>
 #include <cstdint>
 
 namespace profundo {
@@ -21,10 +33,44 @@ namespace profundo {
 // the team costs more than it saves.
 inline constexpr int64_t kParallelMinElements = 32768;
 
+// Calls body(begin, end) on contiguous ranges covering [0, n): one range per
+// OpenMP thread of the calling thread's team (boundaries on multiples of 16
+// elements, one cache line of floats), or body(0, n) on the calling thread
+// when n < kParallelMinElements.
+template <typename Body>
+void ParallelRanges(int64_t n, const Body& body) {
+  if (n < kParallelMinElements || omp_get_max_threads() == 1) {
+    if (n > 0) body(0, n);
+    return;
+  }
+#pragma omp parallel
+  {
+    const int64_t threads = omp_get_num_threads();
+    const int64_t per = (n + threads - 1) / threads;
+    const int64_t chunk = (per + 15) / 16 * 16;
+    const int64_t begin = std::min(n, chunk * omp_get_thread_num());
+    const int64_t end = std::min(n, begin + chunk);
+    if (begin < end) body(begin, end);
+  }
+}
+
 }  // namespace profundo
 
+// Before a free function whose loops should also get AVX2 and AVX-512 code
+// paths, chosen at load time for the CPU (GCC function multiversioning; the
+// engine's baseline is plain x86-64). Not for virtual functions or lambdas.
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#define PROFUNDO_TARGET_CLONES \
+  __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define PROFUNDO_TARGET_CLONES
+#endif
+
 #define PROFUNDO_PRAGMA_(x) _Pragma(#x)
-// Put right before a `for (int64_t i = 0; i < count; ++i)` loop.
+// Before a `for` loop whose iterations are independent: vectorize it.
+#define PROFUNDO_SIMD PROFUNDO_PRAGMA_(omp simd)
+// Before a `for (int64_t i = 0; i < count; ++i)` loop whose iterations are
+// independent: split it over the team and vectorize it.
 #define PROFUNDO_PARALLEL_FOR_SIMD(count)                                 \
   PROFUNDO_PRAGMA_(omp parallel for simd schedule(static)                 \
                    if ((count) >= ::profundo::kParallelMinElements))

@@ -1,10 +1,13 @@
 // DropoutBase: the machinery of the four dropout layers (Dropout,
 // AlphaDropout, MCDropout, MCAlphaDropout). Per element, a unit is kept when
-// U >= rate for U uniform in [0, 1) drawn from the model's Rng, then
+// U >= rate for U uniform in [0, 1), then
 //   kept:    dst = kept_scale * src + kept_shift
 //   dropped: dst = dropped_value
 // and d dst / d src is kept_scale or 0 (the mask Forward keeps for
 // Backward). When inactive, or with rate 0, the layer is the identity.
+// Randomness: one draw of the model's Rng per active Forward is the key of a
+// counter-based generator (element i's U is a hash of (key, i)), so the
+// mask is the same for any OpenMP thread count and the loop vectorizes.
 //
 // Active in kTrain and kMcSample; in kInference only when always_active
 // (the MC variants). Derived classes only choose the transform and the flag.
