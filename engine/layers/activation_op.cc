@@ -54,6 +54,23 @@ std::pair<algorithm, float> EltwiseAlgorithm(ActivationKind kind,
 
 }  // namespace
 
+bool ActivationOp::AppendPostOp(dnnl::post_ops* ops) const {
+  switch (kind_) {
+    case ActivationKind::kSigmoid:
+    case ActivationKind::kTanh:
+    case ActivationKind::kRelu:
+    case ActivationKind::kLeakyRelu:
+    case ActivationKind::kElu: {
+      // The *_use_dst_for_bwd algorithms compute the same forward.
+      const auto [alg, alpha] = EltwiseAlgorithm(kind_, alpha_);
+      ops->append_eltwise(1.f, alg, alpha, 0.f);
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
 ActivationOp::ActivationOp(ActivationKind kind, double alpha)
     : kind_(kind), alpha_(alpha) {}
 

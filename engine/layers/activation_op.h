@@ -47,6 +47,13 @@ class ActivationOp {
   // The alpha a kind uses when the spec gives none.
   static double DefaultAlpha(ActivationKind kind);
 
+  // Appends this activation to `ops` as an eltwise post-op (so a producer
+  // such as Dense's inner product applies it on its output) and returns
+  // true, for the kinds that are one oneDNN eltwise (sigmoid, tanh, relu,
+  // leaky_relu, elu); returns false, changing nothing, for the others.
+  // Backward then works on that fused output as after Forward.
+  bool AppendPostOp(dnnl::post_ops* ops) const;
+
   // dst = f(src) for [rows, cols] buffers. src may equal dst (in place).
   void Forward(const float* src, float* dst, int64_t rows, int64_t cols,
                DnnlContext& dnnl);

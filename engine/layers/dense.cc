@@ -42,7 +42,10 @@ Dense::Dense(std::string name, DenseOptions options)
       options_(std::move(options)),
       activation_(options_.activation,
                   options_.activation_alpha.value_or(
-                      ActivationOp::DefaultAlpha(options_.activation))) {}
+                      ActivationOp::DefaultAlpha(options_.activation))) {
+  dnnl::post_ops ops;
+  activation_fused_ = activation_.AppendPostOp(&ops);
+}
 
 Dense::~Dense() = default;
 
@@ -96,7 +99,9 @@ Dense::Primitives& Dense::Get(int64_t n, DnnlContext& dnnl) {
     p->fwd_args = {{DNNL_ARG_SRC, p->src},
                    {DNNL_ARG_WEIGHTS, p->weights},
                    {DNNL_ARG_DST, p->dst}};
-    const dnnl::primitive_attr attr = LayerAttr();
+    dnnl::primitive_attr attr = LayerAttr();
+    dnnl::post_ops ops;
+    if (activation_.AppendPostOp(&ops)) attr.set_post_ops(ops);
     if (options_.use_bias) {
       p->bias = UnboundMemory(b_md, dnnl.engine);
       p->fwd_args.insert({DNNL_ARG_BIAS, p->bias});
@@ -166,7 +171,9 @@ void Dense::Forward(const Tensor& src, Tensor* dst, Mode mode, Context& ctx) {
     p.fwd.execute(ctx.dnnl.stream, p.fwd_args);
     ctx.dnnl.stream.wait();
   });
-  activation_.Forward(dst->data(), dst->data(), n, units, ctx.dnnl);
+  if (!activation_fused_) {
+    activation_.Forward(dst->data(), dst->data(), n, units, ctx.dnnl);
+  }
 }
 
 void Dense::Backward(const Tensor& src, const Tensor& dst,

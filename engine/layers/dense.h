@@ -9,7 +9,9 @@
 //
 // oneDNN inner_product forward / backward_data / backward_weights (weights in
 // the "io" format, which is Keras's [in, out] row-major layout; bias gradient
-// from backward_weights), then the activation in place on dst (ActivationOp).
+// from backward_weights). The activation is fused into the forward inner
+// product as an eltwise post-op where oneDNN has one (sigmoid, tanh, relu,
+// leaky_relu, elu), else applied in place on dst (ActivationOp).
 // Backward needs only src and dst: every activation's gradient is computed
 // from dst. Primitives are built once per batch size and reused
 // (primitive_cache.h); buffers grow once and are reused, so a training step
@@ -86,6 +88,7 @@ class Dense final : public Layer {
 
   DenseOptions options_;
   ActivationOp activation_;
+  bool activation_fused_ = false;  // a post-op of the forward inner product
   int64_t fan_in_ = 0;
   int kernel_id_ = -1;
   int bias_id_ = -1;
