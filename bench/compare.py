@@ -144,6 +144,8 @@ def summarize(results):
                     and r["framework"] == fw] for fw in ("profundo", "pytorch")}
         sec = {fw: median([s for r in rs for s in r["epoch_seconds"]])
                for fw, rs in sel.items()}
+        cpu = {fw: median([r["fit_cpu_seconds"] / len(r["epoch_seconds"]) for r in rs])
+               for fw, rs in sel.items()}
         acc = {fw: median([r["test_accuracy"] for r in rs]) for fw, rs in sel.items()}
         n = sel["profundo"][0]["train_samples"]
         fwd, train_macs = macs[model]
@@ -152,6 +154,8 @@ def summarize(results):
         load = median([r["load_before"] for rs in sel.values() for r in rs])
         rows.append({"model": model, "batch": batch, "profundo_s": sec["profundo"],
                      "pytorch_s": sec["pytorch"], "ratio": sec["profundo"] / sec["pytorch"],
+                     "profundo_cpu_s": cpu["profundo"], "pytorch_cpu_s": cpu["pytorch"],
+                     "cpu_ratio": cpu["profundo"] / cpu["pytorch"],
                      "target": TARGETS.get((model, batch)),
                      "profundo_gflops": flops / sec["profundo"] / 1e9,
                      "pytorch_gflops": flops / sec["pytorch"] / 1e9,
@@ -193,16 +197,21 @@ def print_report(results, rows, mc_rows):
     print()
     print("| model | batch | Profundo s/epoch | PyTorch s/epoch | ratio (target) "
           "| Profundo GFLOP/s (% peak) | PyTorch GFLOP/s | x GEMM floor "
-          "| test acc Profundo / PyTorch | load |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+          "| test acc Profundo / PyTorch | CPU s/epoch Profundo / PyTorch (ratio) | load |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         target = f" (<= {r['target']:.2f})" if r["target"] else ""
         print(f"| {r['model']} | {r['batch']} | {r['profundo_s']:.3f} | {r['pytorch_s']:.3f} "
               f"| {r['ratio']:.3f}{target} "
               f"| {r['profundo_gflops']:.1f} ({100 * r['profundo_gflops'] / p['dnnl_sgemm_gflops']:.0f}%) "
               f"| {r['pytorch_gflops']:.1f} | {r['x_floor']:.2f} (floor {r['floor_s']:.3f} s) "
-              f"| {r['profundo_acc']:.4f} / {r['pytorch_acc']:.4f} | {r['load']:.2f} |")
+              f"| {r['profundo_acc']:.4f} / {r['pytorch_acc']:.4f} "
+              f"| {r['profundo_cpu_s']:.3f} / {r['pytorch_cpu_s']:.3f} ({r['cpu_ratio']:.3f}) "
+              f"| {r['load']:.2f} |")
     print()
+    print("s/epoch: wall-clock training seconds per epoch (median over all epochs of "
+          "all runs). CPU s/epoch: process CPU time of the fit / epochs (all threads, "
+          "spin-waiting included); with 1 thread it is the load-independent cost.")
     macs = {r["model"]: r["macs_per_sample"] for r in rows}
     print("GEMM work per training sample (multiply-adds: forward + backward weights + "
           "needed backward data): "

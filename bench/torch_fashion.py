@@ -187,6 +187,7 @@ def train(args):
     loss_fn = nn.CrossEntropyLoss()
     n, bs = len(x), args.batch_size
     epoch_seconds = []
+    cpu0 = time.process_time()
     for epoch in range(args.epochs):
         model.train()
         t0 = time.perf_counter()
@@ -206,6 +207,7 @@ def train(args):
                 correct += (logits.argmax(1) == yb).sum()
         train_loss, train_acc = float(loss_sum) / n, int(correct) / n
         epoch_seconds.append(time.perf_counter() - t0)
+    fit_cpu_seconds = time.process_time() - cpu0
     model.eval()
     with torch.no_grad():
         logits = model(xt)
@@ -213,6 +215,7 @@ def train(args):
         test_acc = float((logits.argmax(1) == yt).float().mean())
     out = {"framework": "pytorch", "threads": torch.get_num_threads(),
            "batch_size": bs, "train_samples": n, "epoch_seconds": epoch_seconds,
+           "fit_cpu_seconds": fit_cpu_seconds,
            "train_loss": train_loss, "train_accuracy": train_acc,
            "test_loss": test_loss, "test_accuracy": test_acc}
     if args.mc_samples:
