@@ -50,7 +50,13 @@ absl::StatusOr<std::string> BlobStore::Put(absl::string_view kind,
   std::string key = NewId(kind);
   key += NewId("").substr(1);
   PROFUNDO_ASSIGN_OR_RETURN(std::string path, PathOf(key));
-  PROFUNDO_RETURN_IF_ERROR(WriteFileAtomically(env_, path, data));
+  absl::Status written = WriteFileAtomically(env_, path, data);
+  if (!written.ok()) {
+    // The rename may have happened without being made durable: a blob
+    // nobody will reference must not stay.
+    if (env_->FileExists(path)) env_->RemoveFile(path).IgnoreError();
+    return written;
+  }
   return key;
 }
 

@@ -62,7 +62,9 @@ class Env {
 
 // Writes `data` to `path` so that after a crash the file holds either its
 // old content or all of `data`: write `path`.tmp, fsync, rename, fsync the
-// directory. On failure the temp file is removed and `path` is untouched.
+// directory. On failure the temp file is removed and `path` is untouched,
+// except when only the final directory sync fails: then `path` may already
+// hold `data` (not yet durable).
 absl::Status WriteFileAtomically(Env* env, const std::string& path,
                                  absl::string_view data);
 

@@ -18,7 +18,7 @@ WorkerPool::WorkerPool(Options options) : options_(std::move(options)) {
 WorkerPool::~WorkerPool() { Shutdown(/*cancel_running=*/true); }
 
 absl::Status WorkerPool::Submit(std::string id, Task task, bool ignore_limit) {
-  absl::MutexLock lock(&mu_);
+  std::unique_lock<std::mutex> lock(mu_);
   if (shutdown_) return absl::UnavailableError("the server is shutting down");
   if (!ignore_limit &&
       static_cast<int>(queue_.size()) >= options_.max_queued) {
@@ -36,16 +36,18 @@ absl::Status WorkerPool::Submit(std::string id, Task task, bool ignore_limit) {
   }
   queue_.push_back(Entry{std::move(id), std::move(task),
                          std::make_shared<std::atomic<bool>>(false)});
+  changed_.notify_all();
   return absl::OkStatus();
 }
 
 WorkerPool::CancelResult WorkerPool::Cancel(const std::string& id) {
   if (id.empty()) return CancelResult::kNotFound;
-  absl::MutexLock lock(&mu_);
+  std::unique_lock<std::mutex> lock(mu_);
   auto it = std::find_if(queue_.begin(), queue_.end(),
                          [&](const Entry& e) { return e.id == id; });
   if (it != queue_.end()) {
     queue_.erase(it);
+    changed_.notify_all();
     return CancelResult::kDequeued;
   }
   auto running = running_ids_.find(id);
@@ -59,7 +61,7 @@ WorkerPool::CancelResult WorkerPool::Cancel(const std::string& id) {
 std::vector<std::string> WorkerPool::Shutdown(bool cancel_running) {
   std::vector<std::string> dropped;
   {
-    absl::MutexLock lock(&mu_);
+    std::unique_lock<std::mutex> lock(mu_);
     shutdown_ = true;
     for (Entry& e : queue_) {
       if (!e.id.empty()) dropped.push_back(std::move(e.id));
@@ -68,8 +70,9 @@ std::vector<std::string> WorkerPool::Shutdown(bool cancel_running) {
     if (cancel_running) {
       for (auto& flag : running_flags_) flag->store(true);
     }
+    changed_.notify_all();
   }
-  absl::MutexLock join_lock(&join_mu_);
+  std::lock_guard<std::mutex> join_lock(join_mu_);
   for (std::thread& t : threads_) {
     if (t.joinable()) t.join();
   }
@@ -77,26 +80,22 @@ std::vector<std::string> WorkerPool::Shutdown(bool cancel_running) {
 }
 
 void WorkerPool::WaitIdle() {
-  absl::MutexLock lock(&mu_);
-  mu_.Await(absl::Condition(
-      +[](WorkerPool* p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(p->mu_) {
-        return p->queue_.empty() && p->running_ == 0;
-      },
-      this));
+  std::unique_lock<std::mutex> lock(mu_);
+  changed_.wait(lock, [this] { return queue_.empty() && running_ == 0; });
 }
 
 bool WorkerPool::HasCapacity() const {
-  absl::MutexLock lock(&mu_);
+  std::unique_lock<std::mutex> lock(mu_);
   return !shutdown_ && static_cast<int>(queue_.size()) < options_.max_queued;
 }
 
 int WorkerPool::queued() const {
-  absl::MutexLock lock(&mu_);
+  std::unique_lock<std::mutex> lock(mu_);
   return static_cast<int>(queue_.size());
 }
 
 int WorkerPool::running() const {
-  absl::MutexLock lock(&mu_);
+  std::unique_lock<std::mutex> lock(mu_);
   return running_;
 }
 
@@ -105,12 +104,8 @@ void WorkerPool::WorkerLoop(int worker) {
   while (true) {
     Entry entry;
     {
-      absl::MutexLock lock(&mu_);
-      mu_.Await(absl::Condition(
-          +[](WorkerPool* p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(p->mu_) {
-            return p->shutdown_ || !p->queue_.empty();
-          },
-          this));
+      std::unique_lock<std::mutex> lock(mu_);
+      changed_.wait(lock, [this] { return shutdown_ || !queue_.empty(); });
       if (queue_.empty()) return;  // shut down
       entry = std::move(queue_.front());
       queue_.pop_front();
@@ -123,11 +118,12 @@ void WorkerPool::WorkerLoop(int worker) {
     context.cancel = entry.cancel.get();
     entry.task(context);
     {
-      absl::MutexLock lock(&mu_);
+      std::unique_lock<std::mutex> lock(mu_);
       --running_;
       running_flags_.erase(std::find(running_flags_.begin(),
                                      running_flags_.end(), entry.cancel));
       if (!entry.id.empty()) running_ids_.erase(entry.id);
+      changed_.notify_all();
     }
   }
 }

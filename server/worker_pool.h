@@ -17,7 +17,9 @@
 // The pool itself knows nothing of oneDNN; its unit test uses fake tasks.
 //
 // Thread-safe. The destructor cancels running tasks, drops queued ones and
-// joins the threads.
+// joins the threads. The pool locks with std::mutex rather than absl::Mutex:
+// Debian's Abseil is not built for ThreadSanitizer, which then cannot see
+// absl::Mutex, while it does see pthread-based std::mutex.
 //
 // Example:
 //   WorkerPool pool({.workers = 2, .max_queued = 8});
@@ -29,9 +31,11 @@
 #define PROFUNDO_SERVER_WORKER_POOL_H_
 
 #include <atomic>
+#include <condition_variable>
 #include <deque>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -39,7 +43,6 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
-#include "absl/synchronization/mutex.h"
 
 namespace profundo::server {
 
@@ -104,7 +107,9 @@ class WorkerPool {
   void WorkerLoop(int worker);
 
   const Options options_;
-  mutable absl::Mutex mu_;
+  mutable std::mutex mu_;
+  // Signalled when a task is queued, finishes, or the pool shuts down.
+  std::condition_variable changed_;
   std::deque<Entry> queue_ ABSL_GUARDED_BY(mu_);
   // Cancel flags of running tasks with a non-empty id.
   absl::flat_hash_map<std::string, std::shared_ptr<std::atomic<bool>>>
@@ -114,7 +119,7 @@ class WorkerPool {
   int running_ ABSL_GUARDED_BY(mu_) = 0;
   bool shutdown_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<std::thread> threads_;  // written only by ctor and Shutdown
-  absl::Mutex join_mu_;               // serializes Shutdown's join
+  std::mutex join_mu_;                // serializes Shutdown's join
 };
 
 }  // namespace profundo::server

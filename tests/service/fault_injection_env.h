@@ -6,6 +6,7 @@
 #ifndef PROFUNDO_TESTS_SERVICE_FAULT_INJECTION_ENV_H_
 #define PROFUNDO_TESTS_SERVICE_FAULT_INJECTION_ENV_H_
 
+#include <algorithm>
 #include <atomic>
 #include <memory>
 #include <string>
@@ -23,6 +24,8 @@ class FaultInjectionEnv final : public Env {
   std::atomic<long> fail_append_after{-1};
   std::atomic<bool> fail_sync{false};
   std::atomic<bool> fail_rename{false};
+  // When >= 0: that many renames succeed, then every rename fails.
+  std::atomic<int> renames_before_failure{-1};
   std::atomic<bool> fail_sync_dir{false};
 
   absl::StatusOr<std::unique_ptr<WritableFile>> NewWritableFile(
@@ -38,6 +41,10 @@ class FaultInjectionEnv final : public Env {
   absl::Status RenameFile(const std::string& from,
                           const std::string& to) override {
     if (fail_rename) return absl::InternalError("injected rename failure");
+    if (renames_before_failure >= 0 && renames_before_failure-- == 0) {
+      renames_before_failure = 0;
+      return absl::InternalError("injected rename failure");
+    }
     return Env::Default()->RenameFile(from, to);
   }
   absl::Status RemoveFile(const std::string& path) override {

@@ -11,8 +11,10 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/blob_store.h"
+#include "server/dataset_manager.h"
 #include "server/sqlite_catalog.h"
 #include "tests/service/fault_injection_env.h"
+#include "tests/service/service_test_util.h"
 
 namespace profundo::server {
 namespace {
@@ -315,6 +317,47 @@ TEST_F(CatalogTest, CommittedDataSurvivesACrash) {
   auto active = catalog_->ListActiveJobs();
   ASSERT_EQ(active->size(), 1u);
   EXPECT_EQ((*active)[0].job.state(), v1::JOB_STATE_RUNNING);
+}
+
+// A dataset is durable only as a whole: whichever write fails, no blob is
+// left behind and the catalog does not change.
+TEST(DatasetManagerTest, FailedBlobWriteLeavesNoBlobAndNoCatalogRow) {
+  const std::string dir = MakeTempDir();
+  auto catalog = SqliteCatalog::Open(dir + "/catalog.db");
+  ASSERT_TRUE(catalog.ok());
+  FaultInjectionEnv env;
+  BlobStore blobs(&env, dir + "/blobs");
+  ASSERT_TRUE(blobs.Init().ok());
+  DatasetManager datasets(catalog->get(), &blobs);
+  testing::Synthetic data;
+  UploadedData upload;
+  upload.header.set_name("fragile");
+  upload.header.set_format(v1::DATA_FORMAT_IDX);
+  upload.features = data.IdxImages();
+  upload.labels = data.IdxLabels();
+
+  env.fail_append_after = 100;  // the features blob fails mid-write
+  EXPECT_TRUE(absl::IsResourceExhausted(datasets.Create(upload).status()));
+  EXPECT_THAT(Files(dir + "/blobs"), IsEmpty());
+  env.fail_append_after = -1;
+  env.renames_before_failure = 1;  // the labels blob fails at its rename
+  EXPECT_FALSE(datasets.Create(upload).ok());
+  EXPECT_THAT(Files(dir + "/blobs"), IsEmpty());
+  env.renames_before_failure = -1;
+  env.fail_sync_dir = true;  // renamed but not durable: still a failure
+  EXPECT_FALSE(datasets.Create(upload).ok());
+  EXPECT_THAT(Files(dir + "/blobs"), IsEmpty());
+  EXPECT_THAT(*(*catalog)->ListDatasets(0, 10), IsEmpty());
+
+  env.fail_sync_dir = false;
+  auto created = datasets.Create(upload);
+  ASSERT_TRUE(created.ok()) << created.status();
+  EXPECT_EQ(created->rows(), 300);
+  EXPECT_EQ(Files(dir + "/blobs").size(), 2u);
+  EXPECT_THAT(*(*catalog)->ListDatasets(0, 10), ::testing::SizeIs(1));
+  auto loaded = datasets.Load(*(*catalog)->GetDataset(created->id()));
+  ASSERT_TRUE(loaded.ok());
+  EXPECT_EQ(loaded->x.shape(), (Shape{300, 4, 4}));
 }
 
 }  // namespace

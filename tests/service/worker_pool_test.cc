@@ -1,14 +1,16 @@
 // WorkerPool with fake tasks (no oneDNN, so ThreadSanitizer sees only the
-// pool): bounded queue, cancellation, concurrency, shutdown.
+// pool): bounded queue, cancellation, concurrency, shutdown. Synchronization
+// here is std::mutex based, like the pool's: Debian's Abseil is not built
+// for ThreadSanitizer, so absl::Mutex/Notification would be invisible to it.
 #include "server/worker_pool.h"
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <set>
 #include <string>
 #include <vector>
 
-#include "absl/synchronization/mutex.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -20,12 +22,36 @@ using ::testing::UnorderedElementsAre;
 
 constexpr absl::Duration kTimeout = absl::Seconds(10);
 
+// A one-shot event.
+class Event {
+ public:
+  void Notify() {
+    std::lock_guard<std::mutex> lock(mu_);
+    set_ = true;
+    cv_.notify_all();
+  }
+  bool HasBeenNotified() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return set_;
+  }
+  bool WaitForNotificationWithTimeout(absl::Duration timeout) {
+    std::unique_lock<std::mutex> lock(mu_);
+    return cv_.wait_for(lock, absl::ToChronoMilliseconds(timeout),
+                        [this] { return set_; });
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool set_ = false;
+};
+
 // A task that signals `started`, then waits for `release` or its cancel
 // flag; records whether it saw the cancel.
 struct BlockingTask {
-  absl::Notification started;
-  absl::Notification release;
-  absl::Notification finished;
+  Event started;
+  Event release;
+  Event finished;
   std::atomic<bool> saw_cancel{false};
 
   WorkerPool::Task Make() {
@@ -50,22 +76,22 @@ void StartTask(WorkerPool& pool, const std::string& id, BlockingTask& task) {
 }
 
 TEST(WorkerPoolTest, RunsTasksAndCallsThreadInitOnEveryWorker) {
-  absl::Mutex mu;
+  std::mutex mu;
   std::set<int> initialized;
   std::vector<int> ran;
   WorkerPool::Options options;
   options.workers = 3;
   options.thread_init = [&](int worker) {
-    absl::MutexLock lock(&mu);
+    std::lock_guard<std::mutex> lock(mu);
     initialized.insert(worker);
   };
   {
     WorkerPool pool(options);
-    absl::Notification done[5];
+    Event done[5];
     for (int i = 0; i < 5; ++i) {
       ASSERT_TRUE(pool.Submit("", [&, i](const TaskContext& c) {
                         {
-                          absl::MutexLock lock(&mu);
+                          std::lock_guard<std::mutex> lock(mu);
                           ran.push_back(i);
                         }
                         done[i].Notify();
@@ -73,7 +99,7 @@ TEST(WorkerPoolTest, RunsTasksAndCallsThreadInitOnEveryWorker) {
     }
     for (auto& d : done) ASSERT_TRUE(d.WaitForNotificationWithTimeout(kTimeout));
   }
-  absl::MutexLock lock(&mu);
+  std::lock_guard<std::mutex> lock(mu);
   EXPECT_THAT(initialized, UnorderedElementsAre(0, 1, 2));
   EXPECT_THAT(ran, UnorderedElementsAre(0, 1, 2, 3, 4));
 }
@@ -170,7 +196,7 @@ TEST(WorkerPoolTest, ShutdownCancelsRunningDropsQueuedAndRejectsNew) {
 TEST(WorkerPoolTest, ShutdownWithoutCancelLetsRunningTasksFinish) {
   WorkerPool pool(WorkerPool::Options{});
   std::atomic<int> batches{0};
-  absl::Notification started;
+  Event started;
   ASSERT_TRUE(pool.Submit("job", [&](const TaskContext& c) {
                     started.Notify();
                     for (int i = 0; i < 20 && !c.cancel->load(); ++i) {
@@ -181,6 +207,23 @@ TEST(WorkerPoolTest, ShutdownWithoutCancelLetsRunningTasksFinish) {
   ASSERT_TRUE(started.WaitForNotificationWithTimeout(kTimeout));
   pool.Shutdown(/*cancel_running=*/false);
   EXPECT_EQ(batches.load(), 20);
+}
+
+TEST(WorkerPoolTest, WaitIdleWaitsForQueuedAndRunningTasks) {
+  WorkerPool::Options options;
+  options.workers = 2;
+  WorkerPool pool(options);
+  std::atomic<int> done{0};
+  for (int i = 0; i < 6; ++i) {
+    ASSERT_TRUE(pool.Submit("", [&](const TaskContext&) {
+                      absl::SleepFor(absl::Milliseconds(2));
+                      ++done;
+                    }).ok());
+  }
+  pool.WaitIdle();
+  EXPECT_EQ(done.load(), 6);
+  EXPECT_EQ(pool.queued(), 0);
+  EXPECT_EQ(pool.running(), 0);
 }
 
 }  // namespace
