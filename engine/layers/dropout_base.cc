@@ -42,7 +42,8 @@ inline int32_t Uniform24(uint64_t i, uint32_t k0, uint32_t k1) {
   return static_cast<int32_t>(Mix32(Mix32(lo ^ k0) + (k1 ^ hi)) >> 8);
 }
 
-// Elements [begin, end) of the dropout of x into y and mask.
+// Elements [begin, end) of the dropout of x into y, and into mask unless it
+// is null (prediction keeps no mask).
 PROFUNDO_TARGET_CLONES
 void DropoutRange(const float* x, float* y, float* mask, int64_t begin,
                   int64_t end, uint64_t key, int32_t threshold,
@@ -51,11 +52,24 @@ void DropoutRange(const float* x, float* y, float* mask, int64_t begin,
   const uint32_t k1 = static_cast<uint32_t>(key >> 32);
   // Written as two selects and a multiply-add (0 * x + dropped_value for a
   // dropped unit) so that GCC if-converts it for AVX2 too.
+  auto element = [&](int64_t i, float* m, float* add) {
+    const int32_t u = Uniform24(static_cast<uint64_t>(i), k0, k1);
+    *m = u >= threshold ? t.kept_scale : 0.f;
+    *add = u >= threshold ? t.kept_shift : t.dropped_value;
+  };
+  if (mask == nullptr) {
+    PROFUNDO_SIMD
+    for (int64_t i = begin; i < end; ++i) {
+      float m, add;
+      element(i, &m, &add);
+      y[i] = m * x[i] + add;
+    }
+    return;
+  }
   PROFUNDO_SIMD
   for (int64_t i = begin; i < end; ++i) {
-    const int32_t u = Uniform24(static_cast<uint64_t>(i), k0, k1);
-    const float m = u >= threshold ? t.kept_scale : 0.f;
-    const float add = u >= threshold ? t.kept_shift : t.dropped_value;
+    float m, add;
+    element(i, &m, &add);
     mask[i] = m;
     y[i] = m * x[i] + add;
   }
@@ -78,14 +92,19 @@ void DropoutBase::Forward(const Tensor& src, Tensor* dst, Mode mode,
     if (n > 0) std::memcpy(dst->data(), src.data(), sizeof(float) * n);
     return;
   }
-  mask_.resize(n);
+  // Only training is followed by a Backward (layer.h): MC and inference
+  // passes write no mask.
+  float* mask = nullptr;
+  if (mode == Mode::kTrain) {
+    mask_.resize(n);
+    mask = mask_.data();
+  }
   // U = k / 2^24 with k the element's 24-bit hash under this call's key (one
   // draw of the model's Rng); U >= rate <=> k >= ceil(rate 2^24).
   const int32_t threshold = static_cast<int32_t>(std::ceil(rate_ * 16777216.0));
   const uint64_t key = ctx.rng.Next();
   const float* x = src.data();
   float* y = dst->data();
-  float* mask = mask_.data();
   ParallelRanges(n, [&](int64_t begin, int64_t end) {
     DropoutRange(x, y, mask, begin, end, key, threshold, transform_);
   });
