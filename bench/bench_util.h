@@ -40,9 +40,13 @@ struct GemmWork {
 };
 GemmWork ModelGemmWork(const Model& model);
 
-// Median GFLOP/s of `reps` timed dnnl_sgemm calls on size x size matrices
-// (after two warm-up calls), with the OpenMP threads in force.
-double SgemmPeakGflops(int64_t size, int reps);
+// Best GFLOP/s of `reps` timed dnnl_sgemm calls on size x size matrices
+// (after two warm-up calls), with the OpenMP threads in force. The best, not
+// the median: a peak, and noise only ever slows a call down.
+// With `cpu_gflops`: also the rate per CPU-second of the process times the
+// thread count (what the threads do while they hold a core; the
+// load-independent figure at 1 thread).
+double SgemmPeakGflops(int64_t size, int reps, double* cpu_gflops = nullptr);
 
 // The median of v (v is reordered). 0 for an empty vector.
 double Median(std::vector<double> v);
