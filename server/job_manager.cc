@@ -2,6 +2,7 @@
 
 #include <omp.h>
 
+#include <exception>
 #include <optional>
 #include <utility>
 
@@ -276,7 +277,12 @@ void JobManager::RunJob(const std::string& id, const TaskContext& context) {
   TrainingRun::Deps deps = deps_;
   deps.progress_interval = options_.progress_interval;
   TrainingRun run(deps, &job, context.cancel);
-  TrainingRun::Outcome outcome = run.Run();
+  TrainingRun::Outcome outcome;
+  try {
+    outcome = run.Run();
+  } catch (const std::exception& e) {  // nothing may escape a worker
+    outcome.status = absl::InternalError(absl::StrCat("internal error: ", e.what()));
+  }
 
   absl::MutexLock lock(&mu_);
   running_.erase(id);

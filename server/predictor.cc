@@ -3,6 +3,7 @@
 #include <omp.h>
 
 #include <cstring>
+#include <exception>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -140,7 +141,13 @@ void Predictor::Predict(const v1::PredictRequest& request, Done done) {
   absl::Status queued = pool_->Submit(
       "", [this, &request, version = *std::move(version),
            shared_done](const TaskContext& context) {
-        (*shared_done)(Run(request, version, context.worker));
+        absl::StatusOr<v1::PredictResponse> result;
+        try {
+          result = Run(request, version, context.worker);
+        } catch (const std::exception& e) {  // nothing may escape a worker
+          result = absl::InternalError(absl::StrCat("internal error: ", e.what()));
+        }
+        (*shared_done)(std::move(result));
       });
   if (!queued.ok()) {
     if (absl::IsResourceExhausted(queued)) {

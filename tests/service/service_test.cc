@@ -635,6 +635,32 @@ TEST_F(ServiceTest, WatchResumesFromASequenceNumber) {
   EXPECT_TRUE(absl::IsInvalidArgument(WatchAll(stub_.get(), job->id(), -1).status));
 }
 
+// ---------------------------------------------------------------- options
+
+TEST(ServerOptionsTest, FlagsAreValidated) {
+  ServerOptions o;
+  o.data_dir = "/tmp/x";
+  EXPECT_TRUE(ValidateServerOptions(o, 2).ok());
+  o.workers = 2;
+  o.threads_per_worker = 2;
+  absl::Status over = ValidateServerOptions(o, 2);
+  EXPECT_TRUE(absl::IsInvalidArgument(over));
+  EXPECT_THAT(std::string(over.message()),
+              HasSubstr("--workers (2) x --threads_per_worker (2)"));
+  EXPECT_TRUE(ValidateServerOptions(o, 4).ok());
+  o.data_dir.clear();
+  EXPECT_THAT(std::string(ValidateServerOptions(o, 4).message()),
+              HasSubstr("--data_dir"));
+  o.data_dir = "/tmp/x";
+  o.max_queued_jobs = 0;
+  EXPECT_THAT(std::string(ValidateServerOptions(o, 4).message()),
+              HasSubstr("--max_queued_jobs"));
+  o.max_queued_jobs = 1;
+  o.predict_threads = 0;
+  EXPECT_THAT(std::string(ValidateServerOptions(o, 4).message()),
+              HasSubstr("--predict_threads"));
+}
+
 // -------------------------------------------------- health and reflection
 
 std::string Bytes(const grpc::ByteBuffer& buffer) {
