@@ -3,7 +3,6 @@
 
 #include <cmath>
 #include <cstdio>
-#include <regex>
 #include <sstream>
 #include <string>
 #include <utility>
@@ -17,17 +16,26 @@ namespace {
 
 using Points = std::vector<std::pair<double, double>>;
 
-// The points of the n-th polyline whose data-series is `label`.
+// The value of attribute `name` in the element starting at `pos`.
+std::string Attribute(const std::string& svg, size_t pos,
+                      const std::string& name) {
+  const size_t end = svg.find('>', pos);
+  const size_t a = svg.find(" " + name + "=\"", pos);
+  if (a == std::string::npos || a > end) return "";
+  const size_t v = a + name.size() + 3;
+  return svg.substr(v, svg.find('"', v) - v);
+}
+
+// The points of the n-th polyline whose data-series is `label`. (No
+// std::regex: GCC 12's regex trips -Wmaybe-uninitialized under ASan.)
 Points PolylinePoints(const std::string& svg, const std::string& label,
                       int nth = 0) {
-  const std::regex re("<polyline data-series=\"" + label +
-                      "\"[^>]*points=\"([^\"]*)\"");
-  int i = 0;
-  for (auto it = std::sregex_iterator(svg.begin(), svg.end(), re);
-       it != std::sregex_iterator(); ++it, ++i) {
+  const std::string key = "<polyline data-series=\"" + label + "\"";
+  size_t pos = 0;
+  for (int i = 0; (pos = svg.find(key, pos)) != std::string::npos; ++i, ++pos) {
     if (i != nth) continue;
     Points out;
-    std::istringstream in((*it)[1].str());
+    std::istringstream in(Attribute(svg, pos, "points"));
     std::string pair;
     while (in >> pair) {
       const size_t comma = pair.find(',');
@@ -139,10 +147,9 @@ TEST(SvgPlotTest, LrRangeUsesALogAxisAndMarksTheSuggestion) {
     EXPECT_NE(svg.find(t), std::string::npos) << t;
   }
   // The marker sits at log10(0.01) = -2, 3/6 of the way across.
-  const std::regex marker("<line class=\"marker\" x1=\"([0-9.]+)\"");
-  std::smatch m;
-  ASSERT_TRUE(std::regex_search(svg, m, marker));
-  const double mx = std::stod(m[1].str());
+  const size_t marker = svg.find("<line class=\"marker\"");
+  ASSERT_NE(marker, std::string::npos);
+  const double mx = std::stod(Attribute(svg, marker, "x1"));
   EXPECT_NEAR((mx - pts.front().first) / (pts.back().first - pts.front().first),
               0.5, 1e-3);
   EXPECT_NE(svg.find("max_rate 0.01"), std::string::npos);
