@@ -111,9 +111,12 @@ def measure(args):
                   and args.mc_samples else [])
             for rep in range(args.reps):
                 order = ["profundo", "pytorch"] if rep % 2 == 0 else ["pytorch", "profundo"]
+                # A different seed per run (weights, shuffles, masks), the
+                # same for both frameworks: the accuracy spread is the noise.
+                seed = ["--seed", str(args.seed + rep)]
                 for fw in order:
-                    cmd = engine_cmd(args, *common, *mc) if fw == "profundo" \
-                        else torch_cmd(args, *common, *mc)
+                    cmd = engine_cmd(args, *common, *mc, *seed) if fw == "profundo" \
+                        else torch_cmd(args, *common, *mc, *seed)
                     r = run_json(cmd, args.threads)
                     r.update(model=model, framework=fw, rep=rep)
                     results["runs"].append(r)
@@ -153,6 +156,8 @@ def summarize(results):
         cpu = {fw: median([r["fit_cpu_seconds"] / len(r["epoch_seconds"]) for r in rs])
                for fw, rs in sel.items()}
         acc = {fw: median([r["test_accuracy"] for r in rs]) for fw, rs in sel.items()}
+        spread = {fw: (min(r["test_accuracy"] for r in rs), max(r["test_accuracy"] for r in rs))
+                  for fw, rs in sel.items()}
         n = sel["profundo"][0]["train_samples"]
         fwd, train_macs = macs[model]
         flops = 2.0 * train_macs * n
@@ -168,6 +173,8 @@ def summarize(results):
                      "floor_s": floor, "x_floor": sec["profundo"] / floor,
                      "x_floor_cpu": cpu["profundo"] / floor,
                      "profundo_acc": acc["profundo"], "pytorch_acc": acc["pytorch"],
+                     "profundo_acc_range": spread["profundo"],
+                     "pytorch_acc_range": spread["pytorch"],
                      "macs_per_sample": train_macs, "load": load})
         mc = {fw: [r for r in rs if "mc_seconds" in r] for fw, rs in sel.items()}
         if mc["profundo"]:
@@ -225,6 +232,10 @@ def print_report(results, rows, mc_rows):
     print("s/epoch: wall-clock training seconds per epoch (median over all epochs of "
           "all runs). CPU s/epoch: process CPU time of the fit / epochs (all threads, "
           "spin-waiting included); with 1 thread it is the load-independent cost.")
+    print("Test accuracy after the epochs, min-max over the runs' seeds: " + "; ".join(
+        f"{r['model']}/{r['batch']} Profundo {r['profundo_acc_range'][0]:.4f}-"
+        f"{r['profundo_acc_range'][1]:.4f}, PyTorch {r['pytorch_acc_range'][0]:.4f}-"
+        f"{r['pytorch_acc_range'][1]:.4f}" for r in rows))
     macs = {r["model"]: r["macs_per_sample"] for r in rows}
     print("GEMM work per training sample (multiply-adds: forward + backward weights + "
           "needed backward data): "
@@ -248,6 +259,7 @@ def main():
     p.add_argument("--mc_samples", type=int, default=100)
     p.add_argument("--limit", type=int, default=0, help="training images (0: 55,000)")
     p.add_argument("--gemm_size", type=int, default=1024)
+    p.add_argument("--seed", type=int, default=42, help="run r uses seed + r")
     p.add_argument("--peak_reps", type=int, default=3)
     p.add_argument("--json", help="also write all raw results here")
     args = p.parse_args()
