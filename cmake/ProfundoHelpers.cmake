@@ -6,6 +6,11 @@ set(PROFUNDO_WARNINGS -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-ini
 if(PROFUNDO_WERROR)
   list(APPEND PROFUNDO_WARNINGS -Werror)
 endif()
+# GCC 12's -Wmaybe-uninitialized gives false positives inside libstdc++
+# (std::regex, std::function) when sanitizer instrumentation is on.
+if(PROFUNDO_SANITIZE AND CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+  list(APPEND PROFUNDO_WARNINGS -Wno-maybe-uninitialized)
+endif()
 
 if(PROFUNDO_SANITIZE STREQUAL "address")
   add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
