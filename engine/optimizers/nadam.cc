@@ -18,6 +18,28 @@ double Nadam::Mu(int64_t t) const {
   return beta_1_ * (1.0 - 0.5 * std::pow(0.96, static_cast<double>(t)));
 }
 
+namespace {
+
+// The step's coefficients (see nadam.h).
+struct NadamStep {
+  float m_coef, g_coef, v_scale, lr, one_minus_b1, one_minus_b2, eps;
+};
+
+// The update of n elements; AVX2/AVX-512 clones (sqrt and divide dominate).
+PROFUNDO_TARGET_CLONES
+void NadamRange(float* w, const float* g, float* m, float* v, int64_t n,
+                NadamStep c) {
+  PROFUNDO_SIMD
+  for (int64_t i = 0; i < n; ++i) {
+    m[i] += (g[i] - m[i]) * c.one_minus_b1;
+    v[i] += (g[i] * g[i] - v[i]) * c.one_minus_b2;
+    const float m_hat = c.m_coef * m[i] + c.g_coef * g[i];
+    w[i] -= c.lr * m_hat / (std::sqrt(v[i] * c.v_scale) + c.eps);
+  }
+}
+
+}  // namespace
+
 void Nadam::Update(float* w, const float* g, float* const* slot, int64_t n,
                    double lr, int64_t t) {
   if (u_product_steps_ != t - 1) {
@@ -39,15 +61,13 @@ void Nadam::Update(float* w, const float* g, float* const* slot, int64_t n,
   const float one_minus_b1 = static_cast<float>(1.0 - beta_1_);
   const float one_minus_b2 = static_cast<float>(1.0 - beta_2_);
   const float eps = static_cast<float>(epsilon_);
+  const NadamStep c{m_coef, g_coef, v_scale, lr_f, one_minus_b1, one_minus_b2,
+                    eps};
   float* m = slot[0];
   float* v = slot[1];
-  PROFUNDO_PARALLEL_FOR_SIMD(n)
-  for (int64_t i = 0; i < n; ++i) {
-    m[i] += (g[i] - m[i]) * one_minus_b1;
-    v[i] += (g[i] * g[i] - v[i]) * one_minus_b2;
-    const float m_hat = m_coef * m[i] + g_coef * g[i];
-    w[i] -= lr_f * m_hat / (std::sqrt(v[i] * v_scale) + eps);
-  }
+  ParallelRanges(n, [&](int64_t b, int64_t e) {
+    NadamRange(w + b, g + b, m + b, v + b, e - b, c);
+  });
 }
 
 }  // namespace profundo
