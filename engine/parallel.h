@@ -59,7 +59,10 @@ void ParallelRanges(int64_t n, const Body& body) {
 // Before a free function whose loops should also get AVX2 and AVX-512 code
 // paths, chosen at load time for the CPU (GCC function multiversioning; the
 // engine's baseline is plain x86-64). Not for virtual functions or lambdas.
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+// Off in sanitizer builds: an ifunc resolver runs before ThreadSanitizer's
+// runtime is up and crashes the program at load time.
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && \
+    !defined(__SANITIZE_THREAD__) && !defined(__SANITIZE_ADDRESS__)
 #define PROFUNDO_TARGET_CLONES \
   __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
