@@ -12,6 +12,9 @@ if(PROFUNDO_BUILD_TESTS)
 endif()
 find_package(ZLIB REQUIRED)
 find_package(SQLite3 REQUIRED)
+# libcrypto: token digests and TLS file checks in the server (gRPC links
+# the same library).
+find_package(OpenSSL REQUIRED)
 if(PROFUNDO_BUILD_BENCH)
   find_package(benchmark CONFIG QUIET)
   if(NOT benchmark_FOUND)

@@ -17,11 +17,12 @@ packages=(
   build-essential cmake ninja-build pkg-config ca-certificates
   libgrpc++-dev libgrpc-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libdnnl-dev ocl-icd-opencl-dev opencl-headers
-  libsqlite3-dev zlib1g-dev
+  libsqlite3-dev zlib1g-dev libssl-dev
 )
 # Tests, benchmarks and the demo (all but --build-only).
 test_packages=(
   git libgtest-dev libgmock-dev libbenchmark-dev
+  openssl
   dataset-fashion-mnist
   python3 python3-numpy python3-grpcio python3-grpc-tools python3-yaml
 )

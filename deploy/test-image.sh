@@ -265,6 +265,8 @@ PY
 chmod 644 "$work"/in/*
 
 port=$("$py" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+# The plaintext health-only port (--health_listen) of this run.
+health_port=$("$py" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 if [ -n "${PROFUNDO_CLI:-}" ]; then
   in_dir=$work/in
   cli() { "$PROFUNDO_CLI" --server="127.0.0.1:$port" "$@"; }
@@ -278,10 +280,11 @@ fi
 json_field() { "$py" -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
 
 start_server() {
-  # The image's own ENTRYPOINT + CMD; later flags win: a free loopback port,
+  # The image's own ENTRYPOINT + CMD; later flags win: free loopback ports,
   # one thread (the machine is shared).
   buildah run --isolation=chroot -v "$work/data:/var/lib/profundo" "$srv" -- \
-    "${server_command[@]}" --listen="127.0.0.1:$port" --threads_per_worker=1 \
+    "${server_command[@]}" --listen="127.0.0.1:$port" \
+    --health_listen="127.0.0.1:$health_port" --threads_per_worker=1 \
     >>"$work/server.log" 2>&1 &
   server_job=$!
   local i
@@ -315,8 +318,8 @@ stop_server() {
 phase "server in the image, driven by the CLI"
 start_server
 # The image's own HEALTHCHECK, inside the server's container (pointed at
-# this run's port: the last --server wins).
-in_image "${health_command[@]}" --server="127.0.0.1:$port" \
+# this run's health port: the last --server wins).
+in_image "${health_command[@]}" --server="127.0.0.1:$health_port" \
   || fail "the image's HEALTHCHECK command fails"
 cli --service=profundo.v1.Profundo health
 dataset=$(cli --json upload --name smoke-clusters --csv "$in_dir/train.csv" \

@@ -3,16 +3,26 @@
 //   profundo-server --listen=0.0.0.0:50051 --data_dir=/var/lib/profundo
 //       --workers=1 --threads_per_worker=4 --predict_threads=1
 //
+// Security: --tls_cert/--tls_key (and --tls_client_ca for mutual TLS)
+// serve the API over TLS; --tokens_file requires bearer tokens with roles
+// (server/auth_policy.h); --health_listen adds a plaintext port serving
+// only grpc.health.v1 for Kubernetes probes. A bad security flag or file
+// stops the server with exit code 2 before it listens. Tokens and keys are
+// never printed.
+//
 // SIGTERM or SIGINT shuts down gracefully: running jobs stop within one
 // batch and resume from their last epoch checkpoint at the next start;
 // the process exits 0.
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
+#include <memory>
 #include <thread>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
 #include "server/server.h"
 
 ABSL_FLAG(std::string, listen, "0.0.0.0:50051", "Address to listen on.");
@@ -25,6 +35,30 @@ ABSL_FLAG(int, predict_threads, 1, "Threads serving predictions.");
 ABSL_FLAG(int64_t, max_upload_bytes, int64_t{1} << 30,
           "Largest dataset upload accepted, in bytes.");
 ABSL_FLAG(int, max_queued_jobs, 64, "Jobs that may wait in the queue.");
+ABSL_FLAG(std::string, tls_cert, "",
+          "PEM certificate chain of the server: serve TLS (with --tls_key).");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert.");
+ABSL_FLAG(std::string, tls_client_ca, "",
+          "PEM CA certificates: require client certificates they signed "
+          "(mutual TLS; needs --tls_cert).");
+ABSL_FLAG(std::string, tokens_file, "",
+          "Bearer tokens, one per line: '<token> <role> [name]', role admin "
+          "or predict. Without it every client may call every RPC.");
+ABSL_FLAG(std::string, health_listen, "",
+          "Also listen here in plaintext for grpc.health.v1 only "
+          "(Kubernetes probes when --listen uses TLS).");
+
+namespace {
+
+// Exits 2 with "profundo-server: <message>" if `status` is an error.
+void ExitIfError(const absl::Status& status) {
+  if (status.ok()) return;
+  std::fprintf(stderr, "profundo-server: %s\n",
+               std::string(status.message()).c_str());
+  std::exit(2);
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
@@ -51,12 +85,23 @@ int main(int argc, char** argv) {
   options.predict_threads = absl::GetFlag(FLAGS_predict_threads);
   options.max_upload_bytes = absl::GetFlag(FLAGS_max_upload_bytes);
   options.max_queued_jobs = absl::GetFlag(FLAGS_max_queued_jobs);
-  absl::Status valid = profundo::server::ValidateServerOptions(options, cores);
-  if (!valid.ok()) {
-    std::fprintf(stderr, "profundo-server: %s\n",
-                 std::string(valid.message()).c_str());
-    return 2;
+  options.health_listen = absl::GetFlag(FLAGS_health_listen);
+  auto tls = profundo::server::LoadTlsServerConfig(
+      absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key),
+      absl::GetFlag(FLAGS_tls_client_ca));
+  ExitIfError(tls.status());
+  options.tls = *std::move(tls);
+  const std::string tokens_file = absl::GetFlag(FLAGS_tokens_file);
+  if (!tokens_file.empty()) {
+    auto auth = profundo::server::AuthPolicy::FromFile(tokens_file);
+    if (!auth.ok()) {
+      ExitIfError(absl::InvalidArgumentError(
+          absl::StrCat("--tokens_file: ", auth.status().message())));
+    }
+    options.auth =
+        std::make_shared<profundo::server::AuthPolicy>(*std::move(auth));
   }
+  ExitIfError(profundo::server::ValidateServerOptions(options, cores));
 
   auto server = profundo::server::ProfundoServer::Start(options);
   if (!server.ok()) {
@@ -70,6 +115,13 @@ int main(int argc, char** argv) {
                options.listen.c_str(), (*server)->port(),
                options.data_dir.c_str(), options.workers,
                options.threads_per_worker);
+  std::fprintf(stderr, "profundo-server: %s\n",
+               (*server)->SecuritySummary().c_str());
+  if (options.auth == nullptr) {
+    std::fprintf(stderr,
+                 "profundo-server: WARNING: no --tokens_file: every client "
+                 "may call every RPC\n");
+  }
 
   int signal = 0;
   sigwait(&signals, &signal);

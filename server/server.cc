@@ -2,12 +2,13 @@
 
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "engine/status_macros.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
-#include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
+#include "server/port_credentials.h"
 
 namespace profundo::server {
 namespace {
@@ -41,6 +42,12 @@ absl::Status ValidateServerOptions(const ServerOptions& o, int cores) {
   if (o.max_queued_jobs < 1) {
     return absl::InvalidArgumentError("--max_queued_jobs must be >= 1");
   }
+  if (!o.health_listen.empty() && o.health_listen == o.listen &&
+      !absl::EndsWith(o.listen, ":0")) {
+    return absl::InvalidArgumentError(
+        "--health_listen must differ from --listen");
+  }
+  if (o.tls.has_value()) PROFUNDO_RETURN_IF_ERROR(CheckTlsServerConfig(*o.tls));
   return absl::OkStatus();
 }
 
@@ -103,8 +110,26 @@ absl::Status ProfundoServer::Init() {
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   if (!options_.listen.empty()) {
-    builder.AddListeningPort(options_.listen,
-                             grpc::InsecureServerCredentials(), &port_);
+    CallGate gate;
+    if (options_.auth != nullptr) {
+      gate = [auth = options_.auth](absl::string_view method,
+                                    absl::string_view authorization) {
+        return auth->Check(method, authorization);
+      };
+    }
+    builder.AddListeningPort(
+        options_.listen,
+        MakePortCredentials(options_.tls ? &*options_.tls : nullptr, gate),
+        &port_);
+  }
+  if (!options_.health_listen.empty()) {
+    builder.AddListeningPort(
+        options_.health_listen,
+        MakePortCredentials(nullptr,
+                            [](absl::string_view method, absl::string_view) {
+                              return CheckHealthOnly(method);
+                            }),
+        &health_port_);
   }
   builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
   builder.SetMaxSendMessageSize(kMaxMessageBytes);
@@ -114,6 +139,10 @@ absl::Status ProfundoServer::Init() {
     return absl::UnavailableError(
         absl::StrCat("cannot listen on ", options_.listen));
   }
+  if (!options_.health_listen.empty() && health_port_ == 0) {
+    return absl::UnavailableError(absl::StrCat(
+        "cannot listen on ", options_.health_listen, " (--health_listen)"));
+  }
   grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
   if (health != nullptr) {
     health->SetServingStatus(kServiceName, true);
@@ -122,6 +151,28 @@ absl::Status ProfundoServer::Init() {
   // Jobs start only once the server answers: a restarted job's events are
   // watchable from the start.
   return jobs_->Start();
+}
+
+std::string ProfundoServer::SecuritySummary() const {
+  std::string out;
+  if (!options_.tls.has_value()) {
+    out = "plaintext";
+  } else if (options_.tls->client_ca_pem.empty()) {
+    out = "TLS";
+  } else {
+    out = "TLS, client certificates required";
+  }
+  if (options_.auth == nullptr) {
+    absl::StrAppend(&out, "; no token needed");
+  } else {
+    absl::StrAppend(&out, "; bearer tokens: ", options_.auth->Describe());
+  }
+  if (!options_.health_listen.empty()) {
+    absl::StrAppend(&out, "; grpc.health.v1 only, plaintext, on ",
+                    options_.health_listen, " (health port ", health_port_,
+                    ")");
+  }
+  return out;
 }
 
 std::shared_ptr<grpc::Channel> ProfundoServer::InProcessChannel() {

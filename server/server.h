@@ -12,6 +12,13 @@
 // watches finish UNAVAILABLE, in-flight calls get a grace period, then the
 // pools stop. Thread-safe; idempotent; also run by the destructor.
 //
+// Security (ServerOptions::tls, auth, health_listen): the API port speaks
+// TLS when `tls` is set (mutual TLS when it has a client CA) and checks
+// bearer tokens when `auth` is set (auth_policy.h); refused calls never
+// reach a handler (port_credentials.h). grpc.health.v1 and reflection need
+// no token. `health_listen` adds a plaintext port that serves only
+// grpc.health.v1 (Kubernetes' gRPC probes cannot speak TLS).
+//
 // Example:
 //   ServerOptions options;
 //   options.listen = "127.0.0.1:0";
@@ -23,6 +30,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -30,6 +38,7 @@
 #include "absl/time/time.h"
 #include "grpcpp/channel.h"
 #include "grpcpp/server.h"
+#include "server/auth_policy.h"
 #include "server/blob_store.h"
 #include "server/dataset_manager.h"
 #include "server/env.h"
@@ -39,6 +48,7 @@
 #include "server/predictor.h"
 #include "server/service.h"
 #include "server/sqlite_catalog.h"
+#include "server/tls_config.h"
 
 namespace profundo::server {
 
@@ -53,6 +63,12 @@ struct ServerOptions {
   absl::Duration progress_interval = absl::Milliseconds(250);
   absl::Duration shutdown_grace = absl::Seconds(5);
   Env* env = nullptr;  // Env::Default() if null; not owned
+  // TLS on `listen` (nullopt: plaintext).
+  std::optional<TlsServerConfig> tls;
+  // Bearer tokens and roles (null: every client may call every RPC).
+  std::shared_ptr<const AuthPolicy> auth;
+  // A plaintext port serving only grpc.health.v1 ("" = none).
+  std::string health_listen;
 };
 
 // INVALID_ARGUMENT naming the flag when options are out of range, e.g.
@@ -69,6 +85,13 @@ class ProfundoServer {
 
   // The TCP port bound (useful with "host:0"); 0 without a listen address.
   int port() const { return port_; }
+  // The health-only port bound; 0 without options.health_listen.
+  int health_port() const { return health_port_; }
+  // One line for the log: TLS or plaintext, the token names and roles, the
+  // health port. Never contains a token or key.
+  std::string SecuritySummary() const;
+  // In-process calls skip the ports' TLS and token checks: for tests and
+  // callers inside this process only.
   std::shared_ptr<grpc::Channel> InProcessChannel();
 
   void Shutdown();
@@ -90,6 +113,7 @@ class ProfundoServer {
   std::unique_ptr<ProfundoService> service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
+  int health_port_ = 0;
 
   absl::Mutex mu_;
   bool shut_down_ ABSL_GUARDED_BY(mu_) = false;  // Shutdown() began

@@ -14,12 +14,12 @@
 #include "absl/flags/usage_config.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "client/channel.h"
 #include "client/cli/commands.h"
 #include "client/cli/flags.h"
 #include "client/cli/output.h"
 #include "client/json.h"
-#include "grpcpp/create_channel.h"
-#include "grpcpp/security/credentials.h"
+#include "engine/status_macros.h"
 
 namespace profundo::cli {
 namespace {
@@ -81,21 +81,55 @@ absl::Status CheckFlagsExist(const std::vector<std::string>& args) {
   return absl::OkStatus();
 }
 
-std::unique_ptr<Client> MakeClient() {
+// A string flag's value, else the environment variable `env`; `source` is
+// set to the name of the one used ("--tls_ca" or "$PROFUNDO_TLS_CA").
+std::string FlagOrEnv(const absl::Flag<std::string>& flag, const char* env,
+                      std::string* source = nullptr) {
+  std::string value = absl::GetFlag(flag);
+  if (source != nullptr) {
+    *source = absl::StrCat("--", absl::GetFlagReflectionHandle(flag).Name());
+  }
+  if (value.empty()) {
+    const char* from_env = std::getenv(env);
+    if (from_env != nullptr) value = from_env;
+    if (source != nullptr) *source = absl::StrCat("$", env);
+  }
+  return value;
+}
+
+// Reads the PEM file named by `flag` or `env` into *pem (left empty when
+// neither is set).
+absl::Status ReadPemFlag(const absl::Flag<std::string>& flag, const char* env,
+                         std::string* pem) {
+  std::string source;
+  const std::string path = FlagOrEnv(flag, env, &source);
+  if (path.empty()) return absl::OkStatus();
+  PROFUNDO_ASSIGN_OR_RETURN(*pem, ReadPemFile(source, path));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<Client>> MakeClient() {
   ClientOptions options;
   options.default_timeout = absl::GetFlag(FLAGS_timeout);
   options.upload_timeout = std::max(options.upload_timeout, options.default_timeout);
-  options.bearer_token = absl::GetFlag(FLAGS_token);
-  if (options.bearer_token.empty()) {
-    const char* env = std::getenv("PROFUNDO_TOKEN");
-    if (env != nullptr) options.bearer_token = env;
-  }
+  options.bearer_token = FlagOrEnv(FLAGS_token, "PROFUNDO_TOKEN");
+  ChannelSecurity security;
+  const char* tls_env = std::getenv("PROFUNDO_TLS");
+  security.tls = absl::GetFlag(FLAGS_tls) ||
+                 (tls_env != nullptr && (std::string(tls_env) == "1" ||
+                                         std::string(tls_env) == "true"));
+  PROFUNDO_RETURN_IF_ERROR(
+      ReadPemFlag(FLAGS_tls_ca, "PROFUNDO_TLS_CA", &security.root_certs_pem));
+  PROFUNDO_RETURN_IF_ERROR(
+      ReadPemFlag(FLAGS_tls_cert, "PROFUNDO_TLS_CERT", &security.cert_chain_pem));
+  PROFUNDO_RETURN_IF_ERROR(
+      ReadPemFlag(FLAGS_tls_key, "PROFUNDO_TLS_KEY", &security.private_key_pem));
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(64 << 20);  // large List / Predict answers
-  return std::make_unique<Client>(
-      grpc::CreateCustomChannel(absl::GetFlag(FLAGS_server),
-                                grpc::InsecureChannelCredentials(), args),
-      options);
+  PROFUNDO_ASSIGN_OR_RETURN(
+      std::shared_ptr<grpc::Channel> channel,
+      CreateChannel(absl::GetFlag(FLAGS_server), security, args));
+  return std::make_unique<Client>(std::move(channel), options);
 }
 
 }  // namespace
@@ -118,7 +152,8 @@ std::string UsageText() {
   std::string text =
       "profundo: the Profundo training service's command-line client.\n\n"
       "Usage: profundo [--server HOST:PORT] [--json] [--timeout 30s] "
-      "[--token T] <command> ...\n\nCommands:\n";
+      "[--token T] [--tls | --tls_ca CA.pem] [--tls_cert C.pem --tls_key "
+      "K.pem] <command> ...\n\nCommands:\n";
   for (const Command& c : kCommands) absl::StrAppend(&text, "  ", c.usage, "\n");
   absl::StrAppend(
       &text,
@@ -169,9 +204,13 @@ int RunCli(int argc, char** argv) {
     return ExitCodeFor(s);
   }
 
-  std::unique_ptr<Client> client = MakeClient();
+  absl::StatusOr<std::unique_ptr<Client>> client = MakeClient();
+  if (!client.ok()) {
+    std::cerr << FormatError(client.status()) << "\n";
+    return ExitCodeFor(client.status());
+  }
   CommandContext ctx;
-  ctx.client = client.get();
+  ctx.client = client->get();
   ctx.json = absl::GetFlag(FLAGS_json);
   ctx.tty = isatty(STDOUT_FILENO) == 1;
   ctx.out = &std::cout;

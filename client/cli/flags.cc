@@ -10,6 +10,17 @@ ABSL_FLAG(absl::Duration, timeout, absl::Seconds(30),
 ABSL_FLAG(std::string, token, "",
           "Bearer token sent as 'authorization' metadata "
           "(default: $PROFUNDO_TOKEN).");
+ABSL_FLAG(bool, tls, false,
+          "Connect with TLS, trusting the system's root CAs "
+          "(default: $PROFUNDO_TLS=1).");
+ABSL_FLAG(std::string, tls_ca, "",
+          "PEM CA certificate(s) to trust instead; implies --tls "
+          "(default: $PROFUNDO_TLS_CA).");
+ABSL_FLAG(std::string, tls_cert, "",
+          "PEM client certificate for servers that require one (mutual TLS; "
+          "with --tls_key; default: $PROFUNDO_TLS_CERT).");
+ABSL_FLAG(std::string, tls_key, "",
+          "PEM private key of --tls_cert (default: $PROFUNDO_TLS_KEY).");
 
 ABSL_FLAG(int32_t, page_size, 0, "List page size (0: the server's default).");
 ABSL_FLAG(std::string, page_token, "",

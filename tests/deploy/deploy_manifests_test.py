@@ -23,8 +23,10 @@ ROOT = os.environ.get("PROFUNDO_SOURCE_DIR") or os.path.abspath(
     os.path.join(os.path.dirname(__file__), "..", ".."))
 DEPLOY = os.path.join(ROOT, "deploy")
 K8S = os.path.join(DEPLOY, "k8s")
-# Flags of the security step: their files live in the Secret.
-SECRET_FLAGS = ("tls_cert", "tls_key", "tokens_file")
+# Flags naming files of the Secret (tls_client_ca may stay commented out).
+SECRET_FLAGS = ("tls_cert", "tls_key", "tokens_file", "tls_client_ca")
+# The flags that make the API port TLS with bearer tokens.
+SECURITY_FLAGS = ("tls_cert", "tls_key", "tokens_file")
 
 
 def read(*parts):
@@ -130,6 +132,17 @@ def cli_commands():
     return set(re.findall(r'\{\s*"([a-z-]+)",\s*Run\w+', read(path)))
 
 
+def deploy_secrets_ignored():
+    """True if deploy/secrets/.gitignore ignores everything but itself and
+    its README."""
+    path = os.path.join(DEPLOY, "secrets", ".gitignore")
+    if not os.path.exists(path):
+        return False
+    lines = [l.strip() for l in read(path).splitlines()
+             if l.strip() and not l.startswith("#")]
+    return lines[0] == "*" and all(l.startswith("!") for l in lines[1:])
+
+
 def k8s_objects():
     objects = {}
     for name in sorted(os.listdir(K8S)):
@@ -194,8 +207,17 @@ class DeployManifestsTest(unittest.TestCase):
         self.assertIn(json.dumps(flags["data_dir"]), self.docker.last("VOLUME"))
         port = flags["listen"].rsplit(":", 1)[1]
         self.assertIn(port, self.docker.last("EXPOSE").split())
-        self.assertIn(f"127.0.0.1:{port}",
-                      " ".join(self.docker.healthcheck_command()))
+
+    def test_dockerfile_healthcheck_uses_the_plaintext_health_port(self):
+        # The health check must work when TLS is on: it goes to
+        # --health_listen (plaintext, grpc.health.v1 only), not --listen.
+        flags = self.docker.entrypoint_flags()
+        self.assertIn("health_listen", flags)
+        health_port = flags["health_listen"].rsplit(":", 1)[1]
+        self.assertNotEqual(health_port, flags["listen"].rsplit(":", 1)[1])
+        self.assertIn(health_port, self.docker.last("EXPOSE").split())
+        self.assertIn(f"--server=127.0.0.1:{health_port}",
+                      self.docker.healthcheck_command())
 
     def test_healthcheck_uses_an_existing_cli_command(self):
         command = self.docker.healthcheck_command()
@@ -218,18 +240,34 @@ class DeployManifestsTest(unittest.TestCase):
 
     # ------------------------------------------------------------ k8s ports
 
-    def test_probes_and_service_target_the_container_port(self):
+    def test_k8s_serves_tls_with_tokens(self):
+        for flag in SECURITY_FLAGS:
+            self.assertIn(flag, self.k8s_flags, f"--{flag} in the k8s args")
+        volume = [v for v in self.pod["volumes"] if "secret" in v][0]
+        self.assertFalse(volume["secret"].get("optional", False),
+                         "without its Secret the pod must not start")
+
+    def test_probes_use_the_health_port_and_service_the_api_port(self):
         ports = {p["name"]: p["containerPort"] for p in self.container["ports"]}
         listen_port = int(self.k8s_flags["listen"].rsplit(":", 1)[1])
         self.assertIn(listen_port, ports.values())
         self.assertIn(str(listen_port), self.docker.last("EXPOSE").split())
+        # The kubelet's gRPC probe speaks plaintext without a token: with
+        # TLS on it must go to --health_listen.
+        probe_port = listen_port
+        if "tls_cert" in self.k8s_flags:
+            self.assertIn("health_listen", self.k8s_flags)
+            probe_port = int(self.k8s_flags["health_listen"].rsplit(":", 1)[1])
+            self.assertNotEqual(probe_port, listen_port)
+            self.assertIn(probe_port, ports.values())
         for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
             with self.subTest(probe=probe):
                 if probe == "startupProbe" and probe not in self.container:
                     continue
                 spec = self.container[probe]
                 self.assertIn("grpc", spec, f"{probe}: native gRPC probe")
-                self.assertEqual(spec["grpc"]["port"], listen_port)
+                self.assertEqual(spec["grpc"]["port"], probe_port)
+        # The Service carries the API only (the health port stays in the pod).
         for port in self.service["spec"]["ports"]:
             target = port.get("targetPort", port["port"])
             target = ports.get(target, target)
@@ -286,8 +324,8 @@ class DeployManifestsTest(unittest.TestCase):
                          self.secret["metadata"]["name"])
         self.assertTrue(mount.get("readOnly"))
         keys = set(self.secret.get("stringData", {})) | set(self.secret.get("data", {}))
-        # Active args and the ones still commented out (the security step)
-        # must agree with the Secret's keys and mount path.
+        # Active args and the ones commented out (--tls_client_ca) must
+        # agree with the Secret's keys and mount path.
         text = read(K8S, "deployment.yaml")
         seen = {}
         for flag, path in re.findall(r"--(\w+)=(\S+)", text):
@@ -337,13 +375,32 @@ class DeployManifestsTest(unittest.TestCase):
 
     # --------------------------------------------------------------- compose
 
+    def test_compose_security_flags_come_from_mounted_secrets(self):
+        command = self.compose_service.get("command", [])
+        flags = flag_values(command)
+        for flag in SECRET_FLAGS:
+            with self.subTest(flag=flag):
+                # Optional: empty unless the environment names a file.
+                self.assertRegex(flags.get(flag, ""),
+                                 r"^\$\{PROFUNDO_[A-Z_]+:-\}$")
+        mounts = [v for v in self.compose_service["volumes"]
+                  if v.split(":")[0].startswith("./")]
+        self.assertEqual(len(mounts), 1)
+        source, target, mode = mounts[0].split(":")
+        self.assertEqual(mode, "ro")
+        self.assertTrue(os.path.isdir(os.path.join(DEPLOY, source)),
+                        "the mounted secrets directory exists")
+        self.assertTrue(deploy_secrets_ignored(),
+                        "git must ignore what is put in the secrets directory")
+        self.assertIn("/run/secrets/profundo", target)
+
     def test_compose_volume_healthcheck_and_port_match_the_dockerfile(self):
         flags = self.docker.entrypoint_flags()
         flags.update(flag_values(self.compose_service.get("command", [])))
-        volumes = self.compose_service["volumes"]
-        self.assertEqual(len(volumes), 1)
-        source, target = volumes[0].split(":")[:2]
-        self.assertIn(source, self.compose["volumes"], "a named volume")
+        named = [v for v in self.compose_service["volumes"]
+                 if v.split(":")[0] in self.compose.get("volumes", {})]
+        self.assertEqual(len(named), 1, "one named volume: the data dir")
+        source, target = named[0].split(":")[:2]
         self.assertEqual(target, flags["data_dir"])
         self.assertEqual(target, json.loads(self.docker.last("VOLUME"))[0])
         test = self.compose_service["healthcheck"]["test"]

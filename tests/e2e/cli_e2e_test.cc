@@ -26,52 +26,13 @@
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-
-extern char** environ;
+#include "tests/e2e/process_util.h"
 
 namespace profundo {
 namespace {
 
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-// Starts `argv` with stdout and stderr sent to files; returns its pid.
-pid_t Spawn(const std::vector<std::string>& argv, const std::string& out,
-            const std::string& err) {
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, out.c_str(),
-                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&actions, 2, err.c_str(),
-                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  std::vector<char*> args;
-  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  pid_t pid = -1;
-  const int rc =
-      posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  return rc == 0 ? pid : -1;
-}
-
-int WaitExit(pid_t pid) {
-  int status = 0;
-  if (waitpid(pid, &status, 0) != pid) return -1;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-struct Result {
-  int exit_code;
-  std::string out;
-  std::string err;
-};
 
 // Synthetic 3-class 4x4 images: row i has label i % 3 and is bright in
 // that third of its pixels.
@@ -110,13 +71,7 @@ class CliE2eTest : public ::testing::Test {
                         *dir_ + "/server.out", *dir_ + "/server.err");
     ASSERT_GT(server_pid_, 0);
     // The server prints "listening on ... (port N)" once it serves.
-    const std::regex port_re(R"(\(port (\d+)\))");
-    for (int i = 0; i < 300 && port_ == 0; ++i) {
-      std::smatch m;
-      const std::string err = ReadFile(*dir_ + "/server.err");
-      if (std::regex_search(err, m, port_re)) port_ = std::stoi(m[1]);
-      if (port_ == 0) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
+    port_ = WaitForPort(*dir_ + "/server.err");
     ASSERT_NE(port_, 0) << ReadFile(*dir_ + "/server.err");
   }
 
@@ -133,10 +88,7 @@ class CliE2eTest : public ::testing::Test {
   static Result Cli(std::vector<std::string> args) {
     args.insert(args.begin(),
                 {PROFUNDO_CLI_BIN, absl::StrCat("--server=127.0.0.1:", port_)});
-    const pid_t pid = Spawn(args, *dir_ + "/cli.out", *dir_ + "/cli.err");
-    Result r{pid > 0 ? WaitExit(pid) : -1, ReadFile(*dir_ + "/cli.out"),
-             ReadFile(*dir_ + "/cli.err")};
-    return r;
+    return RunToEnd(args, *dir_ + "/cli");
   }
 
   static std::string Path(const std::string& name) { return *dir_ + "/" + name; }
