@@ -17,9 +17,9 @@
 // every RPC of profundo.v1.Profundo is listed as kPredict (callable by
 // predict and admin) or kAdmin; grpc.health.v1 and server reflection are
 // kPublic (probes and grpcurl need no token). An RPC missing from the table
-// is admin-only: a new RPC is closed to the predict role until someone
-// lists it (tests/service/auth_policy_test.cc checks that every RPC of the
-// service is listed).
+// is denied to every token (PERMISSION_DENIED) until someone lists it;
+// tests/service/auth_policy_test.cc fails when an RPC of the service is
+// not listed.
 //
 // Check() answers UNAUTHENTICATED for a missing, malformed or unknown
 // token and PERMISSION_DENIED for a role that may not call the method.
@@ -54,17 +54,15 @@ enum class Access {
   kPublic,   // anyone, no token needed
   kPredict,  // roles predict and admin
   kAdmin,    // role admin only
+  kNobody,   // not in the table: denied to every token
 };
 
 // "admin", "predict".
 const char* RoleName(Role role);
 
 // The access level of a full method name ("/package.Service/Method");
-// kAdmin for a method the table does not list.
+// kNobody for a method the table does not list.
 Access AccessOf(absl::string_view method);
-
-// True if the access table lists `method`.
-bool IsListed(absl::string_view method);
 
 // The gate of the plaintext health port (--health_listen): OK for
 // grpc.health.v1 methods, PERMISSION_DENIED for anything else.
