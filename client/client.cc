@@ -336,9 +336,9 @@ absl::StatusOr<v1::PredictResponse> Client::Predict(
                      " values do not make rows of ", features, " features"));
   }
   const auto n = static_cast<int64_t>(rows.size()) / features;
-  const int64_t rows_per_request = std::max<int64_t>(
-      1, static_cast<int64_t>(options_.max_predict_request_bytes) /
-             (4 * features));
+  const int64_t rows_per_request = std::clamp<int64_t>(
+      static_cast<int64_t>(options_.max_predict_request_bytes) / (4 * features),
+      1, std::max<int64_t>(1, options_.max_predict_request_rows));
   v1::PredictResponse merged;
   for (int64_t first = 0; first < n; first += rows_per_request) {
     const int64_t count = std::min(rows_per_request, n - first);

@@ -66,6 +66,9 @@ struct ClientOptions {
   // Predict(model_id, rows, ...) splits its input into requests of at most
   // this many tensor bytes (gRPC's default message limit is 4 MB).
   size_t max_predict_request_bytes = 3 << 20;
+  // ... and of at most this many rows (the server's --max_predict_rows
+  // defaults to 10,000).
+  int64_t max_predict_request_rows = 4096;
 };
 
 // Per-call overrides.
@@ -153,7 +156,8 @@ class Client final {
   absl::StatusOr<v1::PredictResponse> Predict(
       const v1::PredictRequest& request, const CallOptions& call = {}) const;
   // Packs `rows` as a [rows.size() / features, features] tensor, split into
-  // as many requests as options.max_predict_request_bytes needs (all sent
+  // as many requests as options.max_predict_request_bytes and
+  // max_predict_request_rows need (all sent
   // to the version the first one used) and merges their responses.
   // INVALID_ARGUMENT if features <= 0 or does not divide rows.size().
   // mc_samples > 0 asks for the MC-dropout mean and std; version 0 is the

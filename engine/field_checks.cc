@@ -7,13 +7,26 @@
 
 namespace profundo {
 
+namespace {
+
+// No spec quantity is meaningful at infinity (an infinite learning rate or
+// penalty only turns the weights into NaN).
+absl::Status NotFinite(double value, std::string_view field) {
+  return absl::InvalidArgumentError(
+      absl::StrCat(std::string(field), " must be finite (got ", value, ")"));
+}
+
+}  // namespace
+
 absl::Status CheckPositive(double value, std::string_view field) {
+  if (std::isinf(value)) return NotFinite(value, field);
   if (value > 0) return absl::OkStatus();
   return absl::InvalidArgumentError(
       absl::StrCat(std::string(field), " must be > 0"));
 }
 
 absl::Status CheckNonNegative(double value, std::string_view field) {
+  if (std::isinf(value)) return NotFinite(value, field);
   if (value >= 0) return absl::OkStatus();
   return absl::InvalidArgumentError(
       absl::StrCat(std::string(field), " must be >= 0"));

@@ -1,6 +1,7 @@
 // Field checks: the small range checks every spec validator repeats, each
 // returning INVALID_ARGUMENT with the field's path
-// ("optimizer.sgd.momentum must be in [0, 1]"). NaN fails every check.
+// ("optimizer.sgd.momentum must be in [0, 1]"). NaN fails every check, and
+// +-Inf every one-sided check ("<field> must be finite (got inf)").
 //
 // Stateless free functions; thread-safe.
 //

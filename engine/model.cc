@@ -77,7 +77,9 @@ void GatherRows(const Tensor& x, const std::vector<int64_t>* rows,
 Model::~Model() = default;
 
 absl::StatusOr<std::unique_ptr<Model>> Model::Create(const v1::ModelSpec& spec,
-                                                     uint64_t seed) {
+                                                     uint64_t seed,
+                                                     int64_t max_params) {
+  max_params = std::min(max_params, kMaxParams);
   std::unique_ptr<Model> m(new Model());
   m->spec_ = spec;
   m->rng_ = Rng(seed);
@@ -174,6 +176,15 @@ absl::StatusOr<std::unique_ptr<Model>> Model::Create(const v1::ModelSpec& spec,
     if (!out.ok()) {
       return absl::Status(out.status().code(),
                           absl::StrCat(field, ": ", out.status().message()));
+    }
+    // No overflow: each layer adds at most 2^26 inputs x 2^24 units (the
+    // factory's caps) to a total that was <= max_params <= 2^40.
+    const int64_t params =
+        m->params_.trainable_count() + m->params_.non_trainable_count();
+    if (params > max_params) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          field, ": the model has ", params,
+          " parameters up to this layer, more than the limit of ", max_params));
     }
     shape = *out;
     m->layer_shapes_.push_back(shape);

@@ -125,11 +125,18 @@ struct Summary {
 
 class Model {
  public:
+  // No model is allowed more parameters than this (2^40: 4 TiB of
+  // weights), so parameter counts stay far from overflowing.
+  static constexpr int64_t kMaxParams = int64_t{1} << 40;
+
   // Validates the spec (INVALID_ARGUMENT naming the field path, e.g.
   // "layers[2].dense.units must be > 0") and builds and initializes the
-  // model from `seed`.
+  // model from `seed`. RESOURCE_EXHAUSTED naming the first layer that takes
+  // the parameter count (trainable and not) above `max_params`
+  // (<= kMaxParams), checked before any weight is allocated.
   static absl::StatusOr<std::unique_ptr<Model>> Create(
-      const v1::ModelSpec& spec, uint64_t seed = 42);
+      const v1::ModelSpec& spec, uint64_t seed = 42,
+      int64_t max_params = kMaxParams);
 
   ~Model();
   Model(const Model&) = delete;

@@ -9,6 +9,11 @@
 namespace profundo {
 
 int64_t NumElements(const Shape& shape) {
+  // A zero dimension anywhere makes the product 0, whatever the others (a
+  // decoded file may declare [2^32-1, 2^32-1, 0]: no overflow on the way).
+  for (int64_t d : shape) {
+    if (d == 0) return 0;
+  }
   int64_t n = 1;
   for (int64_t d : shape) n *= d;
   return n;

@@ -84,12 +84,34 @@ absl::StatusOr<Dataset> DecodeDataset(v1::DataFormat format,
   return absl::InvalidArgumentError("format: unknown data format");
 }
 
-absl::Status DescribeDataset(const Dataset& data, v1::Dataset* info) {
+absl::Status DescribeDataset(const Dataset& data, const Limits& limits,
+                             v1::Dataset* info) {
   if (data.x.rank() < 2 || data.x.dim(0) == 0) {
     return absl::InvalidArgumentError(
         "features: the dataset has no rows (empty dataset)");
   }
   const int64_t rows = data.x.dim(0);
+  PROFUNDO_RETURN_IF_ERROR(
+      CheckLimit("features: rows", rows, "max_dataset_rows",
+                 limits.max_dataset_rows));
+  // Values per row, computed without overflow: each factor is checked
+  // against the limit before it multiplies.
+  if (data.x.row_size() == 0) {  // a zero dimension (never overflows)
+    return absl::InvalidArgumentError(absl::StrCat(
+        "features: each row has 0 values (shape ",
+        ShapeToString(data.x.shape()), ")"));
+  }
+  int64_t per_row = 1;
+  for (int d = 1; d < data.x.rank(); ++d) {
+    const int64_t dim = data.x.dim(d);
+    if (per_row > limits.max_features / dim) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "features: each row has more than ", limits.max_features,
+          " values (shape ", ShapeToString(data.x.shape()),
+          "); the server's --max_features is ", limits.max_features));
+    }
+    per_row *= dim;
+  }
   if (data.y.rank() < 1 || data.y.dim(0) != rows) {
     return absl::InvalidArgumentError(absl::StrCat(
         "labels: ", data.y.rank() < 1 ? 0 : data.y.dim(0),

@@ -5,7 +5,7 @@
 // class labels that are not integers >= 0.
 //
 // Errors are INVALID_ARGUMENT naming the part: "features: ...",
-// "labels: ...".
+// "labels: ..."; sizes above the server's limits are RESOURCE_EXHAUSTED.
 //
 // Stateless; thread-safe.
 #ifndef PROFUNDO_SERVER_DATASET_DECODER_H_
@@ -15,6 +15,7 @@
 #include "absl/strings/string_view.h"
 #include "engine/datasets/dataset.h"
 #include "profundo/v1/service.pb.h"
+#include "server/limits.h"
 
 namespace profundo::server {
 
@@ -25,8 +26,10 @@ absl::StatusOr<Dataset> DecodeDataset(v1::DataFormat format,
                                       absl::string_view labels);
 
 // Checks `data` and fills info's rows, feature_shape, label_shape and
-// num_classes.
-absl::Status DescribeDataset(const Dataset& data, v1::Dataset* info);
+// num_classes. More rows or values per row than `limits` allow is
+// RESOURCE_EXHAUSTED naming the flag (--max_dataset_rows, --max_features).
+absl::Status DescribeDataset(const Dataset& data, const Limits& limits,
+                             v1::Dataset* info);
 
 }  // namespace profundo::server
 

@@ -10,10 +10,22 @@
 
 namespace profundo::server {
 
-DatasetManager::DatasetManager(Catalog* catalog, BlobStore* blobs)
-    : catalog_(catalog), blobs_(blobs) {}
+namespace {
 
-absl::StatusOr<v1::Dataset> DatasetManager::Create(const UploadedData& upload) {
+absl::Status CancelledUpload() {
+  return absl::CancelledError(
+      "upload cancelled (by the client or its deadline); nothing was stored");
+}
+
+}  // namespace
+
+DatasetManager::DatasetManager(Catalog* catalog, BlobStore* blobs,
+                               Limits limits)
+    : catalog_(catalog), blobs_(blobs), limits_(limits) {}
+
+absl::StatusOr<v1::Dataset> DatasetManager::Create(
+    const UploadedData& upload, const std::function<bool()>& cancelled) {
+  auto is_cancelled = [&] { return cancelled != nullptr && cancelled(); };
   DatasetRecord record;
   record.format = upload.header.format();
   record.csv = upload.header.csv();
@@ -27,8 +39,9 @@ absl::StatusOr<v1::Dataset> DatasetManager::Create(const UploadedData& upload) {
     PROFUNDO_ASSIGN_OR_RETURN(
         Dataset data, DecodeDataset(record.format, record.csv,
                                     upload.features, upload.labels));
-    PROFUNDO_RETURN_IF_ERROR(DescribeDataset(data, &record.info));
+    PROFUNDO_RETURN_IF_ERROR(DescribeDataset(data, limits_, &record.info));
   }
+  if (is_cancelled()) return CancelledUpload();
 
   auto cleanup = [&] {
     if (!record.features_blob.empty()) {
@@ -49,6 +62,10 @@ absl::StatusOr<v1::Dataset> DatasetManager::Create(const UploadedData& upload) {
     }
     record.labels_blob = *key;
   }
+  if (is_cancelled()) {
+    cleanup();
+    return CancelledUpload();
+  }
   absl::Status inserted = catalog_->InsertDataset(&record);
   if (!inserted.ok()) {
     cleanup();
@@ -59,6 +76,7 @@ absl::StatusOr<v1::Dataset> DatasetManager::Create(const UploadedData& upload) {
 
 absl::StatusOr<DatasetRecord> DatasetManager::GetRecord(
     const std::string& id, absl::string_view field) {
+  PROFUNDO_RETURN_IF_ERROR(ValidateClientId(id, field));
   absl::StatusOr<DatasetRecord> record = catalog_->GetDataset(id);
   if (absl::IsNotFound(record.status())) {
     return absl::NotFoundError(
@@ -86,6 +104,7 @@ absl::StatusOr<v1::ListDatasetsResponse> DatasetManager::List(
 }
 
 absl::Status DatasetManager::Delete(const std::string& id) {
+  PROFUNDO_RETURN_IF_ERROR(ValidateClientId(id, "dataset_id"));
   absl::StatusOr<DatasetRecord> record = catalog_->DeleteDataset(id);
   if (absl::IsNotFound(record.status())) {
     return absl::NotFoundError(

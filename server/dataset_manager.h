@@ -12,6 +12,7 @@
 #ifndef PROFUNDO_SERVER_DATASET_MANAGER_H_
 #define PROFUNDO_SERVER_DATASET_MANAGER_H_
 
+#include <functional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -19,19 +20,25 @@
 #include "profundo/v1/service.pb.h"
 #include "server/blob_store.h"
 #include "server/catalog.h"
+#include "server/limits.h"
 #include "server/upload_assembler.h"
 
 namespace profundo::server {
 
 class DatasetManager {
  public:
-  DatasetManager(Catalog* catalog, BlobStore* blobs);
+  // `limits`: the rows and features an upload may have.
+  DatasetManager(Catalog* catalog, BlobStore* blobs, Limits limits = {});
   DatasetManager(const DatasetManager&) = delete;
   DatasetManager& operator=(const DatasetManager&) = delete;
 
   // Validates, stores and records an assembled upload. On any failure
-  // nothing is left behind (no blob, no catalog row).
-  absl::StatusOr<v1::Dataset> Create(const UploadedData& upload);
+  // nothing is left behind (no blob, no catalog row). `cancelled` (may be
+  // empty) is asked before each store step; once it says true, Create
+  // removes what it wrote and returns CANCELLED.
+  absl::StatusOr<v1::Dataset> Create(
+      const UploadedData& upload,
+      const std::function<bool()>& cancelled = nullptr);
   // NOT_FOUND "dataset_id: dataset ds-... not found".
   absl::StatusOr<v1::Dataset> Get(const std::string& id);
   absl::StatusOr<v1::ListDatasetsResponse> List(
@@ -48,6 +55,7 @@ class DatasetManager {
  private:
   Catalog* const catalog_;
   BlobStore* const blobs_;
+  const Limits limits_;
 };
 
 }  // namespace profundo::server

@@ -19,8 +19,6 @@
 namespace profundo::server {
 namespace {
 
-constexpr int kMaxModelNameBytes = 200;
-
 bool IsTerminal(v1::JobState state) {
   return state == v1::JOB_STATE_SUCCEEDED || state == v1::JOB_STATE_FAILED ||
          state == v1::JOB_STATE_CANCELLED;
@@ -84,6 +82,7 @@ absl::Status JobManager::Enqueue(const std::string& id, bool ignore_limit) {
 }
 
 absl::StatusOr<JobRecord> JobManager::GetRecord(const std::string& id) {
+  PROFUNDO_RETURN_IF_ERROR(ValidateClientId(id, "job_id"));
   absl::StatusOr<JobRecord> job = deps_.catalog->GetJob(id);
   if (absl::IsNotFound(job.status())) {
     return absl::NotFoundError(absl::StrCat("job_id: job \"", id, "\" not found"));
@@ -113,10 +112,8 @@ absl::StatusOr<v1::Job> JobManager::Submit(const v1::SubmitJobRequest& request) 
     absl::StatusOr<v1::Job> existing = MatchExisting(request.job_id(), fingerprint);
     if (!absl::IsNotFound(existing.status())) return existing;
   }
-  if (request.model_name().size() > kMaxModelNameBytes) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "model_name must have at most ", kMaxModelNameBytes, " bytes"));
-  }
+  PROFUNDO_RETURN_IF_ERROR(
+      ValidateName(request.model_name(), "model_name", /*required=*/false));
   if (request.dataset_id().empty()) {
     return absl::InvalidArgumentError("dataset_id is required");
   }
@@ -139,6 +136,7 @@ absl::StatusOr<v1::Job> JobManager::Submit(const v1::SubmitJobRequest& request) 
   check.dataset = &dataset;
   check.validation = validation.has_value() ? &*validation : nullptr;
   check.config = &info.config();
+  check.limits = &options_.limits;
   // Validates everything and completes the spec (first input_shape).
   PROFUNDO_ASSIGN_OR_RETURN(v1::ModelSummary summary,
                             ValidateSpec(info.mutable_spec(), check));
@@ -189,6 +187,9 @@ absl::StatusOr<v1::ListJobsResponse> JobManager::List(
                             ParsePage(request.page_size(), request.page_token()));
   if (!v1::JobState_IsValid(request.state())) {
     return absl::InvalidArgumentError("state is not a JobState");
+  }
+  if (!request.dataset_id().empty()) {
+    PROFUNDO_RETURN_IF_ERROR(ValidateClientId(request.dataset_id(), "dataset_id"));
   }
   JobFilter filter;
   filter.state = request.state();

@@ -31,6 +31,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "profundo/v1/service.pb.h"
+#include "server/limits.h"
 #include "server/training_run.h"
 #include "server/worker_pool.h"
 
@@ -45,6 +46,8 @@ class JobManager {
     absl::Duration progress_interval = absl::Milliseconds(250);
     // How long CancelJob waits for a running job to stop.
     absl::Duration cancel_wait = absl::Seconds(30);
+    // What a submitted spec may ask for (size, layers, parameters).
+    Limits limits;
   };
 
   JobManager(TrainingRun::Deps deps, Options options);

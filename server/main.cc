@@ -48,6 +48,24 @@ ABSL_FLAG(std::string, health_listen, "",
           "Also listen here in plaintext for grpc.health.v1 only "
           "(Kubernetes probes when --listen uses TLS).");
 
+// Limits (server/limits.h): a request beyond one gets RESOURCE_EXHAUSTED
+// naming the field, the flag and the limit.
+ABSL_FLAG(int64_t, max_dataset_rows, profundo::server::Limits().max_dataset_rows,
+          "Most rows (samples) an uploaded dataset may have.");
+ABSL_FLAG(int64_t, max_features, profundo::server::Limits().max_features,
+          "Most values per sample (features) an uploaded dataset may have.");
+ABSL_FLAG(int64_t, max_model_params, profundo::server::Limits().max_model_params,
+          "Most parameters (trainable and not) a model may have; checked at "
+          "SubmitJob and ValidateModel before any weight is allocated.");
+ABSL_FLAG(int, max_layers, profundo::server::Limits().max_layers,
+          "Most layers a model spec may have.");
+ABSL_FLAG(int64_t, max_spec_bytes, profundo::server::Limits().max_spec_bytes,
+          "Largest model spec accepted, in serialized bytes.");
+ABSL_FLAG(int64_t, max_predict_rows, profundo::server::Limits().max_predict_rows,
+          "Most rows (inputs.shape[0]) one Predict request may carry.");
+ABSL_FLAG(int, max_mc_samples, profundo::server::Limits().max_mc_samples,
+          "Most Monte Carlo dropout samples one Predict request may ask for.");
+
 namespace {
 
 // Exits 2 with "profundo-server: <message>" if `status` is an error.
@@ -85,6 +103,13 @@ int main(int argc, char** argv) {
   options.predict_threads = absl::GetFlag(FLAGS_predict_threads);
   options.max_upload_bytes = absl::GetFlag(FLAGS_max_upload_bytes);
   options.max_queued_jobs = absl::GetFlag(FLAGS_max_queued_jobs);
+  options.limits.max_dataset_rows = absl::GetFlag(FLAGS_max_dataset_rows);
+  options.limits.max_features = absl::GetFlag(FLAGS_max_features);
+  options.limits.max_model_params = absl::GetFlag(FLAGS_max_model_params);
+  options.limits.max_layers = absl::GetFlag(FLAGS_max_layers);
+  options.limits.max_spec_bytes = absl::GetFlag(FLAGS_max_spec_bytes);
+  options.limits.max_predict_rows = absl::GetFlag(FLAGS_max_predict_rows);
+  options.limits.max_mc_samples = absl::GetFlag(FLAGS_max_mc_samples);
   options.health_listen = absl::GetFlag(FLAGS_health_listen);
   auto tls = profundo::server::LoadTlsServerConfig(
       absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key),

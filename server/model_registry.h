@@ -12,12 +12,14 @@
 #include "profundo/v1/service.pb.h"
 #include "server/catalog.h"
 #include "server/dataset_manager.h"
+#include "server/limits.h"
 
 namespace profundo::server {
 
 class ModelRegistry {
  public:
-  ModelRegistry(Catalog* catalog, DatasetManager* datasets);
+  // `limits`: what ValidateModel accepts (spec size, layers, parameters).
+  ModelRegistry(Catalog* catalog, DatasetManager* datasets, Limits limits = {});
   ModelRegistry(const ModelRegistry&) = delete;
   ModelRegistry& operator=(const ModelRegistry&) = delete;
 
@@ -30,6 +32,7 @@ class ModelRegistry {
  private:
   Catalog* const catalog_;
   DatasetManager* const datasets_;
+  const Limits limits_;
 };
 
 }  // namespace profundo::server

@@ -1,7 +1,10 @@
 // Predictor: the prediction core behind Predict. Requests are checked on
-// the caller's thread (model and version exist and are READY, the tensor is
-// well formed), then run on the prediction WorkerPool -- separate from the
-// training pool, so a long training job never delays a prediction.
+// the caller's thread (within the server's limits, model and version exist
+// and are READY, the tensor is well formed and finite), then run on the
+// prediction WorkerPool -- separate from the training pool, so a long
+// training job never delays a prediction. A request whose caller went away
+// (cancelled, deadline passed) is dropped before it runs, or stops between
+// chunks of rows, answering CANCELLED.
 //
 // oneDNN rule (see worker_pool.h): each prediction thread keeps its own
 // small LRU cache of loaded models, indexed by TaskContext::worker and used
@@ -30,6 +33,7 @@
 #include "profundo/v1/service.pb.h"
 #include "server/blob_store.h"
 #include "server/catalog.h"
+#include "server/limits.h"
 #include "server/worker_pool.h"
 
 namespace profundo::server {
@@ -41,8 +45,13 @@ class Predictor {
     int omp_threads = 1;         // OpenMP threads of each
     int max_queued = 256;        // waiting requests
     int models_per_thread = 4;   // cache size per thread
+    // max_predict_rows and max_mc_samples apply here.
+    Limits limits;
   };
   using Done = std::function<void(absl::StatusOr<v1::PredictResponse>)>;
+  // True once the caller no longer wants the answer; called from any
+  // thread until `done` runs.
+  using Cancelled = std::function<bool()>;
 
   Predictor(Catalog* catalog, BlobStore* blobs, Options options);
   ~Predictor();
@@ -50,8 +59,10 @@ class Predictor {
   Predictor& operator=(const Predictor&) = delete;
 
   // Calls `done` exactly once: inline for request errors, else from a
-  // prediction thread. `request` must stay valid until then.
-  void Predict(const v1::PredictRequest& request, Done done);
+  // prediction thread. `request` must stay valid until then. `cancelled`
+  // may be empty.
+  void Predict(const v1::PredictRequest& request, Cancelled cancelled,
+               Done done);
 
   // Finishes the queued requests, then stops the threads.
   void Shutdown();
@@ -69,7 +80,9 @@ class Predictor {
   absl::StatusOr<ModelVersionRecord> ResolveVersion(
       const v1::PredictRequest& request);
   absl::StatusOr<v1::PredictResponse> Run(const v1::PredictRequest& request,
+                                          Tensor x,
                                           const ModelVersionRecord& version,
+                                          const Cancelled& cancelled,
                                           int worker);
   absl::StatusOr<Model*> LoadModel(const ModelVersionRecord& version,
                                    int worker);

@@ -48,7 +48,7 @@ absl::Status ValidateServerOptions(const ServerOptions& o, int cores) {
         "--health_listen must differ from --listen");
   }
   if (o.tls.has_value()) PROFUNDO_RETURN_IF_ERROR(CheckTlsServerConfig(*o.tls));
-  return absl::OkStatus();
+  return ValidateLimits(o.limits);
 }
 
 ProfundoServer::ProfundoServer(ServerOptions options)
@@ -78,8 +78,10 @@ absl::Status ProfundoServer::Init() {
   PROFUNDO_ASSIGN_OR_RETURN(auto live, catalog_->LiveBlobs());
   PROFUNDO_RETURN_IF_ERROR(blobs_->RemoveUnreferenced(live).status());
 
-  datasets_ = std::make_unique<DatasetManager>(catalog_.get(), blobs_.get());
-  models_ = std::make_unique<ModelRegistry>(catalog_.get(), datasets_.get());
+  datasets_ = std::make_unique<DatasetManager>(catalog_.get(), blobs_.get(),
+                                               options_.limits);
+  models_ = std::make_unique<ModelRegistry>(catalog_.get(), datasets_.get(),
+                                            options_.limits);
   hub_ = std::make_unique<JobEventHub>();
   TrainingRun::Deps deps;
   deps.catalog = catalog_.get();
@@ -91,9 +93,11 @@ absl::Status ProfundoServer::Init() {
   job_options.threads_per_worker = options_.threads_per_worker;
   job_options.max_queued_jobs = options_.max_queued_jobs;
   job_options.progress_interval = options_.progress_interval;
+  job_options.limits = options_.limits;
   jobs_ = std::make_unique<JobManager>(deps, job_options);
   Predictor::Options predict_options;
   predict_options.threads = options_.predict_threads;
+  predict_options.limits = options_.limits;
   predictor_ = std::make_unique<Predictor>(catalog_.get(), blobs_.get(),
                                            predict_options);
   ProfundoService::Cores cores;

@@ -44,6 +44,7 @@
 #include "server/env.h"
 #include "server/job_event_hub.h"
 #include "server/job_manager.h"
+#include "server/limits.h"
 #include "server/model_registry.h"
 #include "server/predictor.h"
 #include "server/service.h"
@@ -60,6 +61,7 @@ struct ServerOptions {
   int predict_threads = 1;     // prediction pool size
   int64_t max_upload_bytes = int64_t{1} << 30;
   int max_queued_jobs = 64;
+  Limits limits;  // rows, features, params, layers, spec, predict (limits.h)
   absl::Duration progress_interval = absl::Milliseconds(250);
   absl::Duration shutdown_grace = absl::Seconds(5);
   Env* env = nullptr;  // Env::Default() if null; not owned

@@ -40,7 +40,8 @@ ProfundoService::ProfundoService(Cores cores) : cores_(cores) {}
 grpc::ServerReadReactor<v1::UploadDatasetRequest>*
 ProfundoService::UploadDataset(grpc::CallbackServerContext* context,
                                v1::Dataset* response) {
-  return new UploadReactor(cores_.datasets, cores_.max_upload_bytes, response);
+  return new UploadReactor(context, cores_.datasets, cores_.max_upload_bytes,
+                           response);
 }
 
 grpc::ServerUnaryReactor* ProfundoService::GetDataset(
@@ -125,7 +126,7 @@ grpc::ServerUnaryReactor* ProfundoService::Predict(
   // Finished from a prediction thread (or inline on a request error);
   // `request` and `response` live until Finish.
   cores_.predictor->Predict(
-      *request,
+      *request, [context] { return context->IsCancelled(); },
       [reactor, response](absl::StatusOr<v1::PredictResponse> result) {
         if (result.ok()) *response = *std::move(result);
         reactor->Finish(ToGrpcStatus(result.status()));

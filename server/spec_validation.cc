@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "engine/status_macros.h"
 #include "google/protobuf/reflection.h"
+#include "server/ids.h"
 
 namespace profundo::server {
 namespace {
@@ -107,6 +108,18 @@ absl::Status CheckLabels(const Model& model, const DatasetRecord& data,
 
 absl::StatusOr<v1::ModelSummary> ValidateSpec(v1::ModelSpec* spec,
                                               const SpecCheck& check) {
+  const Limits limits = check.limits != nullptr ? *check.limits : Limits();
+  PROFUNDO_RETURN_IF_ERROR(CheckLimit(
+      "spec size in bytes", static_cast<int64_t>(spec->ByteSizeLong()),
+      "max_spec_bytes", limits.max_spec_bytes));
+  PROFUNDO_RETURN_IF_ERROR(CheckLimit("spec.layers count", spec->layers_size(),
+                                      "max_layers", limits.max_layers));
+  PROFUNDO_RETURN_IF_ERROR(ValidateName(spec->name(), "spec.name", false));
+  for (int i = 0; i < spec->layers_size(); ++i) {
+    PROFUNDO_RETURN_IF_ERROR(ValidateName(
+        spec->layers(i).name(), absl::StrCat("spec.layers[", i, "].name"),
+        false));
+  }
   Shape features;
   if (check.dataset != nullptr) features = FeatureShape(check.dataset->info);
   const std::string input_path = FirstInputShape(
@@ -114,7 +127,13 @@ absl::StatusOr<v1::ModelSummary> ValidateSpec(v1::ModelSpec* spec,
   const uint64_t seed = check.config != nullptr && check.config->has_seed()
                             ? check.config->seed()
                             : kDefaultSeed;
-  absl::StatusOr<std::unique_ptr<Model>> model = Model::Create(*spec, seed);
+  absl::StatusOr<std::unique_ptr<Model>> model =
+      Model::Create(*spec, seed, limits.max_model_params);
+  if (absl::IsResourceExhausted(model.status())) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("spec.", model.status().message(),
+                     " (the server's --max_model_params)"));
+  }
   if (!model.ok()) return Under("spec.", model.status());
   if (check.config != nullptr) {
     absl::StatusOr<FitOptions> fit = FitOptionsFromConfig(

@@ -1,5 +1,7 @@
 // Spec validation: everything a submit or ValidateModel checks before a job
-// may run -- the spec builds (Model::Create, errors as "spec.<field path>"),
+// may run -- the spec is within the server's limits (size, layers, and
+// parameters, counted before any weight is allocated), names are clean, the
+// spec builds (Model::Create, errors as "spec.<field path>"),
 // the train config is valid ("config.<field>"), the model's input shape
 // matches the dataset's per-sample features, and the labels fit the loss
 // and the output units. Also the summary conversion to the API message.
@@ -16,6 +18,7 @@
 #include "engine/model.h"
 #include "profundo/v1/service.pb.h"
 #include "server/catalog.h"
+#include "server/limits.h"
 
 namespace profundo::server {
 
@@ -26,6 +29,9 @@ struct SpecCheck {
   const DatasetRecord* validation = nullptr;
   // Optional: the fit arguments.
   const v1::TrainConfig* config = nullptr;
+  // The server's limits on spec size, layers and parameters
+  // (RESOURCE_EXHAUSTED naming the flag); the defaults if null.
+  const Limits* limits = nullptr;
 };
 
 // Validates `spec` (completing the first layer's input_shape from the

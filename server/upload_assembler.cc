@@ -2,16 +2,18 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "engine/status_macros.h"
+#include "server/ids.h"
 
 namespace profundo::server {
 namespace {
 
-constexpr int kMaxNameBytes = 200;
+constexpr int64_t kMaxReserveBytes = int64_t{16} << 20;
 
 absl::Status Invalid(absl::string_view message) {
   return absl::InvalidArgumentError(message);
@@ -58,10 +60,8 @@ absl::Status UploadAssembler::Add(const v1::UploadDatasetRequest& message) {
 
 absl::Status UploadAssembler::AddHeader(const v1::UploadHeader& header) {
   if (have_header_) return Invalid("header: sent twice");
-  if (header.name().empty() || header.name().size() > kMaxNameBytes) {
-    return Invalid(absl::StrCat("header.name must have 1..", kMaxNameBytes,
-                                " bytes"));
-  }
+  PROFUNDO_RETURN_IF_ERROR(
+      ValidateName(header.name(), "header.name", /*required=*/true));
   const bool csv = header.format() == v1::DATA_FORMAT_CSV;
   if (header.format() != v1::DATA_FORMAT_IDX && !csv &&
       header.format() != v1::DATA_FORMAT_NPY) {
@@ -81,18 +81,22 @@ absl::Status UploadAssembler::AddHeader(const v1::UploadHeader& header) {
         "header.labels_bytes must be > 0 for ",
         v1::DataFormat_Name(header.format()), " (a separate labels part)"));
   }
-  if (header.labels_bytes() < 0 ||
-      header.features_bytes() > max_upload_bytes_ - header.labels_bytes()) {
+  // Both are > 0 here (>= 0 for CSV labels): compared without adding, so
+  // lying sizes near 2^63 cannot overflow.
+  if (header.features_bytes() > max_upload_bytes_ ||
+      header.labels_bytes() > max_upload_bytes_ - header.features_bytes()) {
     return absl::ResourceExhaustedError(absl::StrCat(
-        "header: features_bytes + labels_bytes = ",
-        header.features_bytes() + header.labels_bytes(),
-        " exceeds the server's limit of ", max_upload_bytes_,
+        "header: features_bytes (", header.features_bytes(),
+        ") + labels_bytes (", header.labels_bytes(),
+        ") exceed the server's limit of ", max_upload_bytes_,
         " bytes (--max_upload_bytes)"));
   }
   have_header_ = true;
   data_.header = header;
-  data_.features.reserve(header.features_bytes());
-  data_.labels.reserve(header.labels_bytes());
+  // A header may lie: reserve no more than a few chunks' worth up front,
+  // so streams that declare much and send little cost little.
+  data_.features.reserve(std::min(header.features_bytes(), kMaxReserveBytes));
+  data_.labels.reserve(std::min(header.labels_bytes(), kMaxReserveBytes));
   return absl::OkStatus();
 }
 

@@ -7,9 +7,11 @@
 
 namespace profundo::server {
 
-UploadReactor::UploadReactor(DatasetManager* datasets,
+UploadReactor::UploadReactor(grpc::CallbackServerContext* context,
+                             DatasetManager* datasets,
                              int64_t max_upload_bytes, v1::Dataset* response)
-    : datasets_(datasets),
+    : context_(context),
+      datasets_(datasets),
       response_(response),
       assembler_(max_upload_bytes) {
   StartRead(&request_);
@@ -25,10 +27,15 @@ void UploadReactor::OnReadDone(bool ok) {
         return;
       }
     } else {
-      // The client closed its side (or went away: then Finish is moot).
-      absl::StatusOr<UploadedData> data = assembler_.Finish();
+      // The client closed its side, or the call was cancelled (by the
+      // client or its deadline): then nothing may be stored, even if every
+      // byte and the trailer arrived.
+      auto cancelled = [this] { return context_->IsCancelled(); };
+      absl::StatusOr<UploadedData> data =
+          cancelled() ? absl::CancelledError("upload cancelled")
+                      : assembler_.Finish();
       absl::StatusOr<v1::Dataset> created =
-          data.ok() ? datasets_->Create(*data)
+          data.ok() ? datasets_->Create(*data, cancelled)
                     : absl::StatusOr<v1::Dataset>(data.status());
       if (created.ok()) *response_ = *std::move(created);
       status = created.status();

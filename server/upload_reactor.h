@@ -2,7 +2,8 @@
 // UploadAssembler; when the client closes its side, hands the assembled
 // parts to DatasetManager::Create and finishes with the new dataset. The
 // first error finishes the call at once (the rest of the stream is not
-// read).
+// read). A call the client cancelled, or whose deadline passed, stores
+// nothing: the reads end, and Create is skipped or undone (CANCELLED).
 //
 // gRPC owns the reactor: it deletes itself in OnDone. Reactions run one at a
 // time (one read outstanding), so it needs no lock. Create (parse and
@@ -12,6 +13,7 @@
 
 #include <cstdint>
 
+#include "grpcpp/server_context.h"
 #include "grpcpp/support/server_callback.h"
 #include "profundo/v1/service.pb.h"
 #include "server/dataset_manager.h"
@@ -22,14 +24,16 @@ namespace profundo::server {
 class UploadReactor final
     : public grpc::ServerReadReactor<v1::UploadDatasetRequest> {
  public:
-  // Starts reading. `datasets` must outlive the call; `response` is gRPC's.
-  UploadReactor(DatasetManager* datasets, int64_t max_upload_bytes,
-                v1::Dataset* response);
+  // Starts reading. `datasets` must outlive the call; `context` and
+  // `response` are gRPC's.
+  UploadReactor(grpc::CallbackServerContext* context, DatasetManager* datasets,
+                int64_t max_upload_bytes, v1::Dataset* response);
 
   void OnReadDone(bool ok) override;
   void OnDone() override { delete this; }
 
  private:
+  grpc::CallbackServerContext* const context_;
   DatasetManager* const datasets_;
   v1::Dataset* const response_;
   UploadAssembler assembler_;

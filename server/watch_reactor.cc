@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "server/ids.h"
 #include "server/status_mapping.h"
 
 namespace profundo::server {
@@ -30,7 +31,8 @@ WatchReactor::WatchReactor(Catalog* catalog, JobEventHub* hub,
       last_seq_(request.after_seq()) {
   absl::MutexLock lock(&shared_->mu);
   shared_->reactor = this;
-  absl::Status found = catalog_->GetJob(job_id_).status();
+  absl::Status found = ValidateClientId(job_id_, "job_id");
+  if (found.ok()) found = catalog_->GetJob(job_id_).status();
   if (request.after_seq() < 0) {
     FinishLocked(absl::InvalidArgumentError("after_seq must be >= 0"));
   } else if (absl::IsNotFound(found)) {

@@ -19,6 +19,7 @@
 namespace profundo::server {
 namespace {
 
+using ::profundo::server::testing::Call;
 using ::profundo::server::testing::Config;
 using ::profundo::server::testing::Header;
 using ::profundo::server::testing::MakeTempDir;
@@ -36,22 +37,6 @@ using ::testing::SizeIs;
 using ::testing::StartsWith;
 
 using Stub = v1::Profundo::Stub;
-
-template <typename Request, typename Response>
-absl::StatusOr<Response> Call(
-    Stub* stub,
-    grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&,
-                                 Response*),
-    const Request& request) {
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() +
-                       std::chrono::seconds(60));
-  Response response;
-  absl::Status status =
-      FromGrpcStatus((stub->*method)(&context, request, &response));
-  if (!status.ok()) return status;
-  return response;
-}
 
 class ServiceTest : public ::testing::Test {
  protected:

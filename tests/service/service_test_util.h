@@ -1,4 +1,4 @@
-// Helpers for the service tests: temp dirs, small synthetic datasets in the
+// Helpers for the service tests: unary calls, temp dirs, small synthetic datasets in the
 // upload formats (IDX, CSV, NPY), an upload driver over the generated stub,
 // tiny model specs, and a job watcher.
 //
@@ -26,6 +26,32 @@
 #include "server/upload_assembler.h"
 
 namespace profundo::server::testing {
+
+// A unary call with a 60 s deadline, as absl::StatusOr.
+template <typename Stub, typename Request, typename Response>
+absl::StatusOr<Response> Call(
+    Stub* stub,
+    grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&,
+                                 Response*),
+    const Request& request) {
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(60));
+  Response response;
+  absl::Status status =
+      FromGrpcStatus((stub->*method)(&context, request, &response));
+  if (!status.ok()) return status;
+  return response;
+}
+
+// One chunk message of an upload stream.
+inline v1::UploadDatasetRequest ChunkMessage(v1::DatasetPart part,
+                                             const std::string& data) {
+  v1::UploadDatasetRequest m;
+  m.mutable_chunk()->set_part(part);
+  m.mutable_chunk()->set_data(data);
+  return m;
+}
 
 inline std::string MakeTempDir(const std::string& stem) {
   std::string pattern = ::testing::TempDir() + "/" + stem + "_XXXXXX";

@@ -6,10 +6,12 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/service/service_test_util.h"
 
 namespace profundo::server {
 namespace {
 
+using ::profundo::server::testing::ChunkMessage;
 using ::testing::HasSubstr;
 
 v1::UploadDatasetRequest HeaderMessage(v1::DataFormat format, int64_t features,
@@ -19,13 +21,6 @@ v1::UploadDatasetRequest HeaderMessage(v1::DataFormat format, int64_t features,
   m.mutable_header()->set_format(format);
   m.mutable_header()->set_features_bytes(features);
   m.mutable_header()->set_labels_bytes(labels);
-  return m;
-}
-
-v1::UploadDatasetRequest Chunk(v1::DatasetPart part, const std::string& data) {
-  v1::UploadDatasetRequest m;
-  m.mutable_chunk()->set_part(part);
-  m.mutable_chunk()->set_data(data);
   return m;
 }
 
@@ -51,9 +46,9 @@ TEST(UploadAssemblerTest, Crc32IsZlibs) {
 TEST(UploadAssemblerTest, ReassemblesPartsFromChunks) {
   UploadAssembler a(1000);
   ASSERT_TRUE(a.Add(HeaderMessage(v1::DATA_FORMAT_IDX, 6, 3)).ok());
-  ASSERT_TRUE(a.Add(Chunk(v1::DATASET_PART_FEATURES, "abc")).ok());
-  ASSERT_TRUE(a.Add(Chunk(v1::DATASET_PART_FEATURES, "def")).ok());
-  ASSERT_TRUE(a.Add(Chunk(v1::DATASET_PART_LABELS, "xyz")).ok());
+  ASSERT_TRUE(a.Add(ChunkMessage(v1::DATASET_PART_FEATURES, "abc")).ok());
+  ASSERT_TRUE(a.Add(ChunkMessage(v1::DATASET_PART_FEATURES, "def")).ok());
+  ASSERT_TRUE(a.Add(ChunkMessage(v1::DATASET_PART_LABELS, "xyz")).ok());
   ASSERT_TRUE(a.Add(Trailer(Crc32("abcdef"), Crc32("xyz"))).ok());
   absl::StatusOr<UploadedData> data = a.Finish();
   ASSERT_TRUE(data.ok()) << data.status();
@@ -66,7 +61,7 @@ TEST(UploadAssemblerTest, HeaderErrors) {
   const auto kInvalid = absl::StatusCode::kInvalidArgument;
   {
     UploadAssembler a(1000);
-    ExpectError(a.Add(Chunk(v1::DATASET_PART_FEATURES, "x")), kInvalid,
+    ExpectError(a.Add(ChunkMessage(v1::DATASET_PART_FEATURES, "x")), kInvalid,
                 "header: the first message");
   }
   {
@@ -111,44 +106,44 @@ TEST(UploadAssemblerTest, ChunkAndTrailerErrors) {
   };
   {
     auto a = started();
-    ExpectError(a->Add(Chunk(v1::DATASET_PART_FEATURES, "abcdefg")), kInvalid,
+    ExpectError(a->Add(ChunkMessage(v1::DATASET_PART_FEATURES, "abcdefg")), kInvalid,
                 "more features bytes than header.features_bytes (6)");
   }
   {
     auto a = started();
-    ASSERT_TRUE(a->Add(Chunk(v1::DATASET_PART_LABELS, "x")).ok());
-    ExpectError(a->Add(Chunk(v1::DATASET_PART_FEATURES, "a")), kInvalid,
+    ASSERT_TRUE(a->Add(ChunkMessage(v1::DATASET_PART_LABELS, "x")).ok());
+    ExpectError(a->Add(ChunkMessage(v1::DATASET_PART_FEATURES, "a")), kInvalid,
                 "chunk.part: every features chunk must come before");
   }
   {
     auto a = started();
-    ExpectError(a->Add(Chunk(v1::DATASET_PART_UNSPECIFIED, "a")), kInvalid,
+    ExpectError(a->Add(ChunkMessage(v1::DATASET_PART_UNSPECIFIED, "a")), kInvalid,
                 "chunk.part must be");
   }
   {
     auto a = started();
-    ASSERT_TRUE(a->Add(Chunk(v1::DATASET_PART_FEATURES, "abcdef")).ok());
-    ASSERT_TRUE(a->Add(Chunk(v1::DATASET_PART_LABELS, "xy")).ok());
+    ASSERT_TRUE(a->Add(ChunkMessage(v1::DATASET_PART_FEATURES, "abcdef")).ok());
+    ASSERT_TRUE(a->Add(ChunkMessage(v1::DATASET_PART_LABELS, "xy")).ok());
     ExpectError(a->Finish().status(), kInvalid,
                 "truncated upload: got 2 of header.labels_bytes = 3");
   }
   {
     auto a = started();
-    ASSERT_TRUE(a->Add(Chunk(v1::DATASET_PART_FEATURES, "abcdef")).ok());
-    ASSERT_TRUE(a->Add(Chunk(v1::DATASET_PART_LABELS, "xyz")).ok());
+    ASSERT_TRUE(a->Add(ChunkMessage(v1::DATASET_PART_FEATURES, "abcdef")).ok());
+    ASSERT_TRUE(a->Add(ChunkMessage(v1::DATASET_PART_LABELS, "xyz")).ok());
     ExpectError(a->Finish().status(), kInvalid, "trailer: missing");
   }
   {
     auto a = started();
-    ASSERT_TRUE(a->Add(Chunk(v1::DATASET_PART_FEATURES, "abcdef")).ok());
-    ASSERT_TRUE(a->Add(Chunk(v1::DATASET_PART_LABELS, "xyz")).ok());
+    ASSERT_TRUE(a->Add(ChunkMessage(v1::DATASET_PART_FEATURES, "abcdef")).ok());
+    ASSERT_TRUE(a->Add(ChunkMessage(v1::DATASET_PART_LABELS, "xyz")).ok());
     ASSERT_TRUE(a->Add(Trailer(Crc32("abcdef"), Crc32("xyZ"))).ok());
     ExpectError(a->Finish().status(), kInvalid, "trailer.labels_crc32");
   }
   {
     auto a = started();
     ASSERT_TRUE(a->Add(Trailer(0, 0)).ok());
-    ExpectError(a->Add(Chunk(v1::DATASET_PART_FEATURES, "a")), kInvalid,
+    ExpectError(a->Add(ChunkMessage(v1::DATASET_PART_FEATURES, "a")), kInvalid,
                 "no message may follow the trailer");
   }
   {

@@ -333,5 +333,61 @@ TEST(ModelTest, McMeanConvergesAsSamplesGrow) {
   EXPECT_LT(e1000, 0.01);
 }
 
+// ------------------------------------------------------------ limits
+// The parameter limit is counted layer by layer before any weight is
+// allocated, so an absurd spec is refused without allocating.
+
+TEST(ModelLimitsTest, SeedModelFitsExactlyItsParameterCount) {
+  auto fits = Model::Create(SpecFromJson(kSeedBn), 42, /*max_params=*/271'346);
+  ASSERT_TRUE(fits.ok()) << fits.status();
+  EXPECT_EQ((*fits)->summary().total, 271'346);
+
+  // One fewer: the last Dense (1,010 weights) is the layer that crosses it.
+  auto over = Model::Create(SpecFromJson(kSeedBn), 42, /*max_params=*/271'345);
+  EXPECT_EQ(over.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(over.status().message(),
+            "layers[6].dense: the model has 271346 parameters up to this "
+            "layer, more than the limit of 271345");
+}
+
+TEST(ModelLimitsTest, FirstLayerOverTheLimitIsNamed) {
+  // Flatten 0, BN 4 x 784 = 3,136, Dense 784 x 300 + 300 = 235,500.
+  auto over = Model::Create(SpecFromJson(kSeedBn), 42, /*max_params=*/100'000);
+  EXPECT_EQ(over.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(over.status().message(),
+              HasSubstr("layers[2].dense: the model has 238636 parameters"));
+}
+
+TEST(ModelLimitsTest, HugeLayersAreRefusedBeforeAllocation) {
+  // Units at the factory's cap (2^24): 784 x 2^24 + 2^24 = 13,170,114,560
+  // weights (49 GiB) in layers[1] alone. Allocating them would abort the
+  // test; the limit stops the build first.
+  const v1::ModelSpec spec = SpecFromJson(R"({
+    "layers": [
+      {"flatten": {"input_shape": [28, 28]}},
+      {"dense": {"units": 16777216}},
+      {"dense": {"units": 16777216}},
+      {"dense": {"units": 10}}]})");
+  auto model = Model::Create(spec, 42, /*max_params=*/100'000'000);
+  EXPECT_EQ(model.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(model.status().message(),
+            "layers[1].dense: the model has 13170114560 parameters up to "
+            "this layer, more than the limit of 100000000");
+  // Beyond the cap the spec is malformed, whatever the limit.
+  v1::ModelSpec wider = spec;
+  wider.mutable_layers(1)->mutable_dense()->set_units(int64_t{1} << 40);
+  EXPECT_EQ(Model::Create(wider).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(ModelLimitsTest, NumElementsWithAZeroDimensionDoesNotOverflow) {
+  // A decoded IDX or .npy header may declare such shapes.
+  const int64_t big = int64_t{1} << 40;
+  EXPECT_EQ(NumElements({big, big, 0}), 0);
+  EXPECT_EQ(NumElements({0, big, big}), 0);
+  EXPECT_EQ(Tensor({big, big, big, 0}).size(), 0);
+  EXPECT_EQ(NumElements({3, 4}), 12);
+}
+
 }  // namespace
 }  // namespace profundo
