@@ -12,6 +12,20 @@ if(PROFUNDO_SANITIZE AND CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
   list(APPEND PROFUNDO_WARNINGS -Wno-maybe-uninitialized)
 endif()
 
+if(PROFUNDO_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+    message(FATAL_ERROR "PROFUNDO_FUZZ=ON needs clang (CC=clang-14 CXX=clang++-14)")
+  endif()
+  if(NOT PROFUNDO_SANITIZE STREQUAL "")
+    message(FATAL_ERROR "PROFUNDO_FUZZ=ON brings its own sanitizers; unset PROFUNDO_SANITIZE")
+  endif()
+  # Coverage instrumentation for everything (libFuzzer's main is linked only
+  # into the fuzz targets), ASan and UBSan as in the sanitizer build.
+  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined
+                      -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=address,undefined)
+endif()
+
 if(PROFUNDO_SANITIZE STREQUAL "address")
   add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
   add_link_options(-fsanitize=address,undefined)

@@ -19,12 +19,15 @@ packages=(
   libabsl-dev libdnnl-dev ocl-icd-opencl-dev opencl-headers
   libsqlite3-dev zlib1g-dev libssl-dev
 )
-# Tests, benchmarks and the demo (all but --build-only).
+# Tests, benchmarks and the demo (all but --build-only). clang-14 with its
+# runtimes (libFuzzer, sanitizers) and libomp builds the fuzz targets
+# (tests/fuzz/run.sh).
 test_packages=(
   git libgtest-dev libgmock-dev libbenchmark-dev
   openssl
   dataset-fashion-mnist
   python3 python3-numpy python3-grpcio python3-grpc-tools python3-yaml
+  clang-14 libclang-rt-14-dev libomp-14-dev
 )
 build_only=0
 for arg in "$@"; do
