@@ -33,6 +33,25 @@ namespace profundo {
 // the team costs more than it saves.
 inline constexpr int64_t kParallelMinElements = 32768;
 
+namespace parallel_internal {
+
+// Opens a parallel region and calls body(begin, end) on one contiguous range
+// of [0, n) per thread of the team (boundaries on multiples of 16).
+template <typename Body>
+void SplitOverTeam(int64_t n, const Body& body) {
+#pragma omp parallel
+  {
+    const int64_t threads = omp_get_num_threads();
+    const int64_t per = (n + threads - 1) / threads;
+    const int64_t chunk = (per + 15) / 16 * 16;
+    const int64_t begin = std::min(n, chunk * omp_get_thread_num());
+    const int64_t end = std::min(n, begin + chunk);
+    if (begin < end) body(begin, end);
+  }
+}
+
+}  // namespace parallel_internal
+
 // Calls body(begin, end) on contiguous ranges covering [0, n): one range per
 // OpenMP thread of the calling thread's team (boundaries on multiples of 16
 // elements, one cache line of floats), or body(0, n) on the calling thread
@@ -43,15 +62,23 @@ void ParallelRanges(int64_t n, const Body& body) {
     if (n > 0) body(0, n);
     return;
   }
-#pragma omp parallel
-  {
-    const int64_t threads = omp_get_num_threads();
-    const int64_t per = (n + threads - 1) / threads;
-    const int64_t chunk = (per + 15) / 16 * 16;
-    const int64_t begin = std::min(n, chunk * omp_get_thread_num());
-    const int64_t end = std::min(n, begin + chunk);
-    if (begin < end) body(begin, end);
+  parallel_internal::SplitOverTeam(n, body);
+}
+
+// Calls body(begin, end) on contiguous column ranges covering [0, cols) of a
+// row-major [rows, cols] matrix: one range per OpenMP thread (boundaries on
+// multiples of 16 columns), or body(0, cols) on the calling thread when
+// rows * cols < kParallelMinElements. For per-column work (batch norm
+// statistics): each column is computed by one thread, in the same order for
+// any thread count.
+template <typename Body>
+void ParallelColumns(int64_t rows, int64_t cols, const Body& body) {
+  if (rows * cols < kParallelMinElements || cols <= 16 ||
+      omp_get_max_threads() == 1) {
+    if (cols > 0) body(0, cols);
+    return;
   }
+  parallel_internal::SplitOverTeam(cols, body);
 }
 
 }  // namespace profundo

@@ -1,39 +1,14 @@
 #include "engine/layers/batch_normalization.h"
 
 #include <algorithm>
+#include <cmath>
 #include <utility>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "engine/layers/dnnl_util.h"
+#include "engine/parallel.h"
 
 namespace profundo {
-
-using dnnl::memory;
-using dnnl::normalization_flags;
-using dnnl::prop_kind;
-
-// Primitives for one row count; each mode's primitive is built on first use.
-// Memory objects are shared across them and bound on every call.
-struct BatchNormalization::Primitives {
-  int64_t rows = 0;
-  memory::desc data_md;
-  memory src, dst, scale, shift, mean, variance;
-  memory diff_dst, diff_src, diff_scale, diff_shift;
-
-  bool has_train = false;
-  dnnl::batch_normalization_forward::primitive_desc train_pd;
-  dnnl::primitive train;
-  DnnlArgs train_args;
-
-  bool has_inference = false;
-  dnnl::primitive inference;
-  DnnlArgs inference_args;
-
-  bool has_bwd = false;
-  dnnl::primitive bwd;
-  DnnlArgs bwd_args;
-};
 
 BatchNormalization::BatchNormalization(std::string name,
                                        BatchNormalizationOptions options)
@@ -62,6 +37,10 @@ absl::StatusOr<Shape> BatchNormalization::Build(const Shape& input_shape,
   moving_variance_id_ = store.Add(name() + "/moving_variance", c, false);
   batch_mean_.assign(features_, 0.f);
   batch_variance_.assign(features_, 1.f);
+  a_.assign(features_, 0.f);
+  b_.assign(features_, 0.f);
+  sum_dy_.assign(features_, 0.f);
+  sum_dy_xc_.assign(features_, 0.f);
   return input_shape;
 }
 
@@ -72,131 +51,122 @@ void BatchNormalization::Initialize(ParameterStore& store, Rng& rng) {
   std::fill_n(store.value(moving_variance_id_), features_, 1.f);
 }
 
+float BatchNormalization::Gamma(const Context& ctx, int64_t c) const {
+  return gamma_id_ >= 0 ? ctx.params.value(gamma_id_)[c] : 1.f;
+}
+
+float BatchNormalization::Beta(const Context& ctx, int64_t c) const {
+  return beta_id_ >= 0 ? ctx.params.value(beta_id_)[c] : 0.f;
+}
+
 namespace {
 
-normalization_flags Flags(const BatchNormalizationOptions& o) {
-  normalization_flags flags = normalization_flags::none;
-  if (o.scale) flags |= normalization_flags::use_scale;
-  if (o.center) flags |= normalization_flags::use_shift;
-  return flags;
+// The kernels work on `width` columns of a row-major matrix whose rows are
+// `ld` floats apart; every per-column array is already offset to the first
+// column. Loops run over rows, vectorized across columns.
+
+// mean[j], biased var[j] of column j over `rows` rows (two passes).
+PROFUNDO_TARGET_CLONES
+void ColumnMoments(const float* x, int64_t rows, int64_t ld, int64_t width,
+                   float* mean, float* var) {
+  std::fill_n(mean, width, 0.f);
+  std::fill_n(var, width, 0.f);
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* xr = x + r * ld;
+    PROFUNDO_SIMD
+    for (int64_t j = 0; j < width; ++j) mean[j] += xr[j];
+  }
+  const float inv_rows = 1.f / static_cast<float>(rows);
+  PROFUNDO_SIMD
+  for (int64_t j = 0; j < width; ++j) mean[j] *= inv_rows;
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* xr = x + r * ld;
+    PROFUNDO_SIMD
+    for (int64_t j = 0; j < width; ++j) {
+      const float d = xr[j] - mean[j];
+      var[j] += d * d;
+    }
+  }
+  PROFUNDO_SIMD
+  for (int64_t j = 0; j < width; ++j) var[j] *= inv_rows;
+}
+
+// y = x * a + b, column-wise.
+PROFUNDO_TARGET_CLONES
+void ColumnAffine(const float* x, int64_t rows, int64_t ld, int64_t width,
+                  const float* a, const float* b, float* y) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* xr = x + r * ld;
+    float* yr = y + r * ld;
+    PROFUNDO_SIMD
+    for (int64_t j = 0; j < width; ++j) yr[j] = xr[j] * a[j] + b[j];
+  }
+}
+
+// sum_dy[j] = sum_r dy, sum_dy_xc[j] = sum_r dy (x - mean).
+PROFUNDO_TARGET_CLONES
+void ColumnGradientSums(const float* x, const float* dy, int64_t rows,
+                        int64_t ld, int64_t width, const float* mean,
+                        float* sum_dy, float* sum_dy_xc) {
+  std::fill_n(sum_dy, width, 0.f);
+  std::fill_n(sum_dy_xc, width, 0.f);
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* xr = x + r * ld;
+    const float* dyr = dy + r * ld;
+    PROFUNDO_SIMD
+    for (int64_t j = 0; j < width; ++j) {
+      sum_dy[j] += dyr[j];
+      sum_dy_xc[j] += dyr[j] * (xr[j] - mean[j]);
+    }
+  }
+}
+
+// dx = a (dy - k1 - (x - mean) k2), column-wise.
+PROFUNDO_TARGET_CLONES
+void ColumnDiffSrc(const float* x, const float* dy, int64_t rows, int64_t ld,
+                   int64_t width, const float* mean, const float* a,
+                   const float* k1, const float* k2, float* dx) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* xr = x + r * ld;
+    const float* dyr = dy + r * ld;
+    float* dxr = dx + r * ld;
+    PROFUNDO_SIMD
+    for (int64_t j = 0; j < width; ++j) {
+      dxr[j] = a[j] * (dyr[j] - k1[j] - (xr[j] - mean[j]) * k2[j]);
+    }
+  }
 }
 
 }  // namespace
-
-BatchNormalization::Primitives& BatchNormalization::Get(int64_t rows,
-                                                        Context& ctx) {
-  return cache_.Get(rows, [&] {
-    const dnnl::engine& eng = ctx.dnnl.engine;
-    auto p = std::make_unique<Primitives>();
-    p->rows = rows;
-    p->data_md = memory::desc({rows, features_, 1, 1}, memory::data_type::f32,
-                              memory::format_tag::nhwc);
-    const memory::desc c_md = VectorMd(features_);
-    p->src = UnboundMemory(p->data_md, eng);
-    p->dst = UnboundMemory(p->data_md, eng);
-    p->diff_dst = UnboundMemory(p->data_md, eng);
-    p->diff_src = UnboundMemory(p->data_md, eng);
-    p->scale = UnboundMemory(c_md, eng);
-    p->shift = UnboundMemory(c_md, eng);
-    p->mean = UnboundMemory(c_md, eng);
-    p->variance = UnboundMemory(c_md, eng);
-    p->diff_scale = UnboundMemory(c_md, eng);
-    p->diff_shift = UnboundMemory(c_md, eng);
-    return p;
-  });
-}
-
-void BatchNormalization::BuildTraining(Primitives& p, Context& ctx) {
-  p.train_pd = dnnl::batch_normalization_forward::primitive_desc(
-      {prop_kind::forward_training, p.data_md, float(options_.epsilon),
-       Flags(options_)},
-      LayerAttr(), ctx.dnnl.engine);
-  p.train = dnnl::batch_normalization_forward(p.train_pd);
-  p.train_args = {{DNNL_ARG_SRC, p.src},
-                  {DNNL_ARG_DST, p.dst},
-                  {DNNL_ARG_MEAN, p.mean},
-                  {DNNL_ARG_VARIANCE, p.variance}};
-  if (options_.scale) p.train_args.insert({DNNL_ARG_SCALE, p.scale});
-  if (options_.center) p.train_args.insert({DNNL_ARG_SHIFT, p.shift});
-  AddScratchpad(p.train_pd, ctx.dnnl.engine, &p.train_args);
-  p.has_train = true;
-  ++builds_;
-}
-
-void BatchNormalization::BuildInference(Primitives& p, Context& ctx) {
-  const dnnl::batch_normalization_forward::primitive_desc pd(
-      {prop_kind::forward_inference, p.data_md, float(options_.epsilon),
-       Flags(options_) | normalization_flags::use_global_stats},
-      LayerAttr(), ctx.dnnl.engine);
-  p.inference = dnnl::batch_normalization_forward(pd);
-  p.inference_args = {{DNNL_ARG_SRC, p.src},
-                      {DNNL_ARG_DST, p.dst},
-                      {DNNL_ARG_MEAN, p.mean},
-                      {DNNL_ARG_VARIANCE, p.variance}};
-  if (options_.scale) p.inference_args.insert({DNNL_ARG_SCALE, p.scale});
-  if (options_.center) p.inference_args.insert({DNNL_ARG_SHIFT, p.shift});
-  AddScratchpad(pd, ctx.dnnl.engine, &p.inference_args);
-  p.has_inference = true;
-  ++builds_;
-}
-
-void BatchNormalization::BuildBackward(Primitives& p, Context& ctx) {
-  if (!p.has_train) BuildTraining(p, ctx);
-  const bool has_params = options_.scale || options_.center;
-  const dnnl::batch_normalization_backward::primitive_desc pd(
-      {has_params ? prop_kind::backward : prop_kind::backward_data, p.data_md,
-       p.data_md, float(options_.epsilon), Flags(options_)},
-      LayerAttr(), ctx.dnnl.engine, p.train_pd);
-  p.bwd = dnnl::batch_normalization_backward(pd);
-  p.bwd_args = {{DNNL_ARG_SRC, p.src},
-                {DNNL_ARG_MEAN, p.mean},
-                {DNNL_ARG_VARIANCE, p.variance},
-                {DNNL_ARG_DIFF_DST, p.diff_dst},
-                {DNNL_ARG_DIFF_SRC, p.diff_src}};
-  // oneDNN 2.6 wants SHIFT bound in backward when use_shift is set, though
-  // the gradient does not depend on it.
-  if (options_.scale) {
-    p.bwd_args.insert({DNNL_ARG_SCALE, p.scale});
-    p.bwd_args.insert({DNNL_ARG_DIFF_SCALE, p.diff_scale});
-  }
-  if (options_.center) {
-    p.bwd_args.insert({DNNL_ARG_SHIFT, p.shift});
-    p.bwd_args.insert({DNNL_ARG_DIFF_SHIFT, p.diff_shift});
-  }
-  AddScratchpad(pd, ctx.dnnl.engine, &p.bwd_args);
-  p.has_bwd = true;
-  ++builds_;
-}
-
-void BatchNormalization::BindParams(Primitives& p, Context& ctx) {
-  if (gamma_id_ >= 0) BindData(p.scale, ctx.params.value(gamma_id_));
-  if (beta_id_ >= 0) BindData(p.shift, ctx.params.value(beta_id_));
-}
 
 void BatchNormalization::Forward(const Tensor& src, Tensor* dst, Mode mode,
                                  Context& ctx) {
   dst->Resize(src.shape());
   const int64_t rows = src.size() / features_;
   if (rows == 0) return;
-  RunDnnl(name(), [&] {
-    Primitives& p = Get(rows, ctx);
-    BindData(p.src, src.data());
-    BindData(p.dst, dst->data());
-    BindParams(p, ctx);
-    if (mode == Mode::kTrain) {
-      if (!p.has_train) BuildTraining(p, ctx);
-      BindData(p.mean, batch_mean_.data());
-      BindData(p.variance, batch_variance_.data());
-      p.train.execute(ctx.dnnl.stream, p.train_args);
-    } else {
-      if (!p.has_inference) BuildInference(p, ctx);
-      BindData(p.mean, ctx.params.value(moving_mean_id_));
-      BindData(p.variance, ctx.params.value(moving_variance_id_));
-      p.inference.execute(ctx.dnnl.stream, p.inference_args);
+  const int64_t cols = features_;
+  const float eps = static_cast<float>(options_.epsilon);
+  const bool train = mode == Mode::kTrain;
+  const float* mean =
+      train ? batch_mean_.data() : ctx.params.value(moving_mean_id_);
+  const float* var =
+      train ? batch_variance_.data() : ctx.params.value(moving_variance_id_);
+  ParallelColumns(rows, cols, [&](int64_t begin, int64_t end) {
+    const int64_t width = end - begin;
+    const float* x = src.data() + begin;
+    if (train) {
+      ColumnMoments(x, rows, cols, width, batch_mean_.data() + begin,
+                    batch_variance_.data() + begin);
     }
-    ctx.dnnl.stream.wait();
+    // dst = gamma (x - mean) / sqrt(var + eps) + beta = x * a + b.
+    for (int64_t c = begin; c < end; ++c) {
+      a_[c] = Gamma(ctx, c) / std::sqrt(var[c] + eps);
+      b_[c] = Beta(ctx, c) - mean[c] * a_[c];
+    }
+    ColumnAffine(x, rows, cols, width, a_.data() + begin, b_.data() + begin,
+                 dst->data() + begin);
   });
-  if (mode != Mode::kTrain) return;
+  if (!train) return;
   // Keras's assign_moving_average: moving -= (moving - batch) * (1 - m).
   const float decay = static_cast<float>(1.0 - options_.momentum);
   float* moving_mean = ctx.params.value(moving_mean_id_);
@@ -213,24 +183,37 @@ void BatchNormalization::Backward(const Tensor& src, const Tensor& dst,
   Tensor* dx = diff_src != nullptr ? diff_src : &diff_src_scratch_;
   dx->Resize(src.shape());
   const int64_t rows = src.size() / features_;
+  float* diff_gamma = gamma_id_ >= 0 ? ctx.params.grad(gamma_id_) : nullptr;
+  float* diff_beta = beta_id_ >= 0 ? ctx.params.grad(beta_id_) : nullptr;
   if (rows == 0) {
-    if (gamma_id_ >= 0) std::fill_n(ctx.params.grad(gamma_id_), features_, 0.f);
-    if (beta_id_ >= 0) std::fill_n(ctx.params.grad(beta_id_), features_, 0.f);
+    if (diff_gamma != nullptr) std::fill_n(diff_gamma, features_, 0.f);
+    if (diff_beta != nullptr) std::fill_n(diff_beta, features_, 0.f);
     return;
   }
-  RunDnnl(name(), [&] {
-    Primitives& p = Get(rows, ctx);
-    if (!p.has_bwd) BuildBackward(p, ctx);
-    BindData(p.src, src.data());
-    BindData(p.mean, batch_mean_.data());
-    BindData(p.variance, batch_variance_.data());
-    BindData(p.diff_dst, diff_dst.data());
-    BindData(p.diff_src, dx->data());
-    BindParams(p, ctx);
-    if (gamma_id_ >= 0) BindData(p.diff_scale, ctx.params.grad(gamma_id_));
-    if (beta_id_ >= 0) BindData(p.diff_shift, ctx.params.grad(beta_id_));
-    p.bwd.execute(ctx.dnnl.stream, p.bwd_args);
-    ctx.dnnl.stream.wait();
+  const int64_t cols = features_;
+  const float eps = static_cast<float>(options_.epsilon);
+  const float inv_rows = 1.f / static_cast<float>(rows);
+  // With xhat = (x - mean) inv, inv = 1 / sqrt(var + eps):
+  //   diff_beta = sum dy, diff_gamma = sum dy xhat,
+  //   dx = gamma inv (dy - diff_beta / N - xhat diff_gamma / N).
+  // a_ = gamma inv, b_ = diff_beta / N, sum_dy_xc_ -> inv^2 sum dy (x-mean) / N.
+  ParallelColumns(rows, cols, [&](int64_t begin, int64_t end) {
+    const int64_t width = end - begin;
+    const float* x = src.data() + begin;
+    const float* dy = diff_dst.data() + begin;
+    ColumnGradientSums(x, dy, rows, cols, width, batch_mean_.data() + begin,
+                       sum_dy_.data() + begin, sum_dy_xc_.data() + begin);
+    for (int64_t c = begin; c < end; ++c) {
+      const float inv = 1.f / std::sqrt(batch_variance_[c] + eps);
+      if (diff_gamma != nullptr) diff_gamma[c] = sum_dy_xc_[c] * inv;
+      if (diff_beta != nullptr) diff_beta[c] = sum_dy_[c];
+      a_[c] = Gamma(ctx, c) * inv;
+      b_[c] = sum_dy_[c] * inv_rows;
+      sum_dy_xc_[c] *= inv * inv * inv_rows;
+    }
+    ColumnDiffSrc(x, dy, rows, cols, width, batch_mean_.data() + begin,
+                  a_.data() + begin, b_.data() + begin,
+                  sum_dy_xc_.data() + begin, dx->data() + begin);
   });
 }
 

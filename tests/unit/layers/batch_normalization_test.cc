@@ -4,6 +4,8 @@
 // finite differences for every center/scale combination.
 #include "engine/layers/batch_normalization.h"
 
+#include <omp.h>
+
 #include <cmath>
 #include <string>
 #include <vector>
@@ -304,21 +306,33 @@ TEST(BatchNormalization, AxisMustBeLast) {
   EXPECT_THAT(out.status().message(), HasSubstr("axis must be -1"));
 }
 
-TEST(BatchNormalization, ReusesPrimitivesPerBatchSize) {
-  BnFixture f({6});
-  Tensor x = ChannelData(4, 6, f.h.rng);
-  Tensor y, dx;
-  f.bn.Forward(x, &y, Mode::kTrain, f.h.ctx);
-  f.bn.Forward(x, &y, Mode::kTrain, f.h.ctx);
-  EXPECT_EQ(f.bn.primitive_builds(), 1);
-  f.bn.Backward(x, y, y, &dx, f.h.ctx);
-  f.bn.Backward(x, y, y, &dx, f.h.ctx);
-  EXPECT_EQ(f.bn.primitive_builds(), 2);
-  f.bn.Forward(x, &y, Mode::kInference, f.h.ctx);
-  f.bn.Forward(x, &y, Mode::kMcSample, f.h.ctx);
-  EXPECT_EQ(f.bn.primitive_builds(), 3);
-  f.bn.Forward(x.Rows(0, 3), &y, Mode::kTrain, f.h.ctx);
-  EXPECT_EQ(f.bn.primitive_builds(), 4);
+TEST(BatchNormalization, SameResultForAnyBatchSizeAndThreadCount) {
+  // Large enough to split over threads (256 x 784), then a partial batch.
+  BnFixture f({784});
+  Tensor x = ChannelData(256, 784, f.h.rng);
+  Tensor r = RandomTensor({256, 784}, f.h.rng, -1, 1);
+  for (int64_t rows : {int64_t{256}, int64_t{7}}) {
+    Tensor part = x.Rows(0, rows), dy = r.Rows(0, rows);
+    std::vector<float> y_one, dx_one, grads_one;
+    for (int threads : {1, 2}) {
+      omp_set_num_threads(threads);
+      Tensor y, dx;
+      f.bn.Forward(part, &y, Mode::kTrain, f.h.ctx);
+      f.bn.Backward(part, y, dy, &dx, f.h.ctx);
+      if (threads == 1) {
+        y_one = y.values();
+        dx_one = dx.values();
+        grads_one = f.h.params.grads();
+        ExpectAllNear(y.data(), RefTrain(ToDouble(part), 784, {}, {}), 1e-4,
+                      1e-4, "y");
+      } else {
+        EXPECT_EQ(y.values(), y_one) << rows;
+        EXPECT_EQ(dx.values(), dx_one) << rows;
+        EXPECT_EQ(f.h.params.grads(), grads_one) << rows;
+      }
+    }
+  }
+  omp_set_num_threads(1);
 }
 
 }  // namespace
