@@ -10,6 +10,7 @@ dnnl_sgemm, and torch.mm for reference), the GEMM floor, test accuracies,
 and MC dropout (100 samples x 10,000 test images) against its GEMM floor.
 
   bench/run.sh                      # builds, then runs this with defaults
+  bench/run.sh --dtype_policies float32 mixed_bfloat16   # both Profundo policies
   /usr/bin/python3 bench/compare.py --build_dir build-bench --reps 3
 
 Needs /usr/bin/python3 with Debian's python3-torch. Timings on a loaded
@@ -110,17 +111,21 @@ def measure(args):
                   if model == "seed_dropout" and batch == args.batch_sizes[0]
                   and args.mc_samples else [])
             for rep in range(args.reps):
-                order = ["profundo", "pytorch"] if rep % 2 == 0 else ["pytorch", "profundo"]
+                # Profundo once per policy; PyTorch (always float32) once.
+                engines = [("profundo", p) for p in args.dtype_policies]
+                order = engines + [("pytorch", "float32")]
+                if rep % 2:
+                    order.reverse()
                 # A different seed per run (weights, shuffles, masks), the
                 # same for both frameworks: the accuracy spread is the noise.
                 seed = ["--seed", str(args.seed + rep)]
-                for fw in order:
-                    cmd = engine_cmd(args, *common, *mc, *seed) if fw == "profundo" \
-                        else torch_cmd(args, *common, *mc, *seed)
+                for fw, policy in order:
+                    cmd = engine_cmd(args, *common, *mc, *seed, "--dtype_policy", policy) \
+                        if fw == "profundo" else torch_cmd(args, *common, *mc, *seed)
                     r = run_json(cmd, args.threads)
-                    r.update(model=model, framework=fw, rep=rep)
+                    r.update(model=model, framework=fw, rep=rep, dtype_policy=policy)
                     results["runs"].append(r)
-                    log(f"{model} batch {batch} {fw} rep {rep}: epochs "
+                    log(f"{model} batch {batch} {fw} {policy} rep {rep}: epochs "
                         + ", ".join(f"{s:.3f}" for s in r["epoch_seconds"])
                         + f" s, test acc {r['test_accuracy']:.4f}"
                         + (f", MC {r['mc_seconds']:.2f} s" if "mc_seconds" in r else "")
@@ -148,9 +153,13 @@ def summarize(results):
     rows, mc_rows = [], []
     keys = sorted({(r["model"], r["batch_size"]) for r in runs},
                   key=lambda k: (list(MODELS).index(k[0]), k[1]))
-    for model, batch in keys:
+    policies = list(dict.fromkeys(r["dtype_policy"] for r in runs
+                                  if r["framework"] == "profundo"))
+    for model, batch, policy in [(m, b, p) for m, b in keys for p in policies]:
         sel = {fw: [r for r in runs if r["model"] == model and r["batch_size"] == batch
-                    and r["framework"] == fw] for fw in ("profundo", "pytorch")}
+                    and r["framework"] == fw
+                    and (fw == "pytorch" or r["dtype_policy"] == policy)]
+               for fw in ("profundo", "pytorch")}
         sec = {fw: median([s for r in rs for s in r["epoch_seconds"]])
                for fw, rs in sel.items()}
         cpu = {fw: median([r["fit_cpu_seconds"] / len(r["epoch_seconds"]) for r in rs])
@@ -163,7 +172,8 @@ def summarize(results):
         flops = 2.0 * train_macs * n
         floor = flops / (peak * 1e9)
         load = median([r["load_before"] for rs in sel.values() for r in rs])
-        rows.append({"model": model, "batch": batch, "profundo_s": sec["profundo"],
+        rows.append({"model": model, "batch": batch, "policy": policy,
+                     "profundo_s": sec["profundo"],
                      "pytorch_s": sec["pytorch"], "ratio": sec["profundo"] / sec["pytorch"],
                      "profundo_cpu_s": cpu["profundo"], "pytorch_cpu_s": cpu["pytorch"],
                      "cpu_ratio": cpu["profundo"] / cpu["pytorch"],
@@ -181,7 +191,7 @@ def summarize(results):
             s = mc["profundo"][0]
             mc_floor = 2.0 * fwd * s["mc_samples"] * 10000 / (peak * 1e9)
             mc_rows.append({
-                "model": model, "samples": s["mc_samples"],
+                "model": model, "policy": policy, "samples": s["mc_samples"],
                 "profundo_s": median([r["mc_seconds"] for r in mc["profundo"]]),
                 "pytorch_s": median([r["mc_seconds"] for r in mc["pytorch"]]),
                 "floor_s": mc_floor,
@@ -215,13 +225,13 @@ def print_report(results, rows, mc_rows):
           f"{p['dnnl_sgemm_cpu_gflops']:.1f} / {p['torch_mm_cpu_gflops']:.1f} "
           f"(load {p['load']:.2f})")
     print()
-    print("| model | batch | Profundo s/epoch | PyTorch s/epoch | ratio (target) "
+    print("| model | batch | Profundo policy | Profundo s/epoch | PyTorch s/epoch | ratio (target) "
           "| Profundo GFLOP/s (% peak) | PyTorch GFLOP/s | x GEMM floor (CPU) "
           "| test acc Profundo / PyTorch | CPU s/epoch Profundo / PyTorch (ratio) | load |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         target = f" (<= {r['target']:.2f})" if r["target"] else ""
-        print(f"| {r['model']} | {r['batch']} | {r['profundo_s']:.3f} | {r['pytorch_s']:.3f} "
+        print(f"| {r['model']} | {r['batch']} | {r['policy']} | {r['profundo_s']:.3f} | {r['pytorch_s']:.3f} "
               f"| {r['ratio']:.3f}{target} "
               f"| {r['profundo_gflops']:.1f} ({100 * r['profundo_gflops'] / p['dnnl_sgemm_gflops']:.0f}%) "
               f"| {r['pytorch_gflops']:.1f} | {r['x_floor']:.2f} ({r['x_floor_cpu']:.2f}; floor {r['floor_s']:.3f} s) "
@@ -232,8 +242,11 @@ def print_report(results, rows, mc_rows):
     print("s/epoch: wall-clock training seconds per epoch (median over all epochs of "
           "all runs). CPU s/epoch: process CPU time of the fit / epochs (all threads, "
           "spin-waiting included); with 1 thread it is the load-independent cost.")
+    print("GEMM floor and % peak are against the f32 sgemm peak for every policy "
+          "(PyTorch always runs float32; mixed_bfloat16 is Profundo's opt-in "
+          "bf16 inner products).")
     print("Test accuracy after the epochs, min-max over the runs' seeds: " + "; ".join(
-        f"{r['model']}/{r['batch']} Profundo {r['profundo_acc_range'][0]:.4f}-"
+        f"{r['model']}/{r['batch']}/{r['policy']} Profundo {r['profundo_acc_range'][0]:.4f}-"
         f"{r['profundo_acc_range'][1]:.4f}, PyTorch {r['pytorch_acc_range'][0]:.4f}-"
         f"{r['pytorch_acc_range'][1]:.4f}" for r in rows))
     macs = {r["model"]: r["macs_per_sample"] for r in rows}
@@ -241,7 +254,8 @@ def print_report(results, rows, mc_rows):
           "needed backward data): "
           + ", ".join(f"{k} {v:,}" for k, v in macs.items()))
     for r in mc_rows:
-        print(f"MC dropout {r['samples']} x 10,000 ({r['model']}): Profundo {r['profundo_s']:.3f} s "
+        print(f"MC dropout {r['samples']} x 10,000 ({r['model']}, {r['policy']}): "
+              f"Profundo {r['profundo_s']:.3f} s "
               f"({r['x_floor']:.2f} x GEMM floor {r['floor_s']:.3f} s), PyTorch "
               f"{r['pytorch_s']:.3f} s; CPU s {r['profundo_cpu_s']:.3f} / {r['pytorch_cpu_s']:.3f} "
               f"({r['profundo_cpu_s'] / r['floor_s']:.2f} x floor); accuracy of the mean "
@@ -260,6 +274,10 @@ def main():
     p.add_argument("--limit", type=int, default=0, help="training images (0: 55,000)")
     p.add_argument("--gemm_size", type=int, default=1024)
     p.add_argument("--seed", type=int, default=42, help="run r uses seed + r")
+    p.add_argument("--dtype_policies", nargs="+", default=["float32"],
+                   choices=["float32", "mixed_bfloat16"],
+                   help="Profundo's mixed-precision policies, each run against the "
+                        "same float32 PyTorch runs")
     p.add_argument("--peak_reps", type=int, default=3)
     p.add_argument("--json", help="also write all raw results here")
     args = p.parse_args()

@@ -24,6 +24,7 @@
 #include "dnnl.h"
 #include "engine/layers/layer.h"
 #include "engine/layers/layer_factory.h"
+#include "engine/mixed_precision/policy.h"
 #include "engine/model.h"
 #include "engine/optimizers/optimizer.h"
 #include "engine/spec_json.h"
@@ -45,10 +46,11 @@ Tensor RandomTensor(Shape shape, Rng& rng, float lo = -1.f, float hi = 1.f) {
 // One layer built from its JSON spec on a [n, in] input, with its own
 // parameters and context.
 struct LayerRig {
-  LayerRig(const std::string& layer_json, int64_t n, int64_t in)
+  LayerRig(const std::string& layer_json, int64_t n, int64_t in,
+           DtypePolicy policy = DtypePolicy::kFloat32)
       : rng(7), ctx{dnnl, params, rng} {
     v1::Layer spec = ParseJson<v1::Layer>(layer_json).value();
-    layer = MakeLayer(spec, "layer", "layer").value();
+    layer = MakeLayer(spec, "layer", "layer", policy).value();
     const Shape out = layer->Build({in}, params).value();
     params.Allocate();
     layer->Initialize(params, rng);
@@ -86,17 +88,24 @@ void BM_Sgemm(benchmark::State& state) {
 }
 BENCHMARK(BM_Sgemm)->Arg(256)->Arg(1024)->Arg(2048)->Unit(benchmark::kMillisecond)->UseRealTime();
 
-// Args: batch, fan_in, units.
+// Args: batch, fan_in, units, policy (0 float32, 1 mixed_bfloat16).
 void DenseShapes(benchmark::internal::Benchmark* b) {
-  for (int64_t n : {32, 256}) {
-    b->Args({n, 784, 300})->Args({n, 300, 100})->Args({n, 100, 10});
+  for (int64_t policy : {0, 1}) {
+    for (int64_t n : {32, 256}) {
+      b->Args({n, 784, 300, policy})->Args({n, 300, 100, policy})
+          ->Args({n, 100, 10, policy});
+    }
+    b->Args({3200, 784, 300, policy});  // an MC pass: 100 samples x 32 inputs
   }
-  b->Args({3200, 784, 300});  // an MC pass: 100 samples x 32 inputs
+}
+
+DtypePolicy PolicyArg(const benchmark::State& state) {
+  return state.range(3) ? DtypePolicy::kMixedBfloat16 : DtypePolicy::kFloat32;
 }
 
 void BM_DenseForward(benchmark::State& state) {
   const int64_t n = state.range(0), in = state.range(1), out = state.range(2);
-  LayerRig rig(DenseJson(out), n, in);
+  LayerRig rig(DenseJson(out), n, in, PolicyArg(state));
   for (auto _ : state) {
     rig.layer->Forward(rig.src, &rig.dst, Mode::kTrain, rig.ctx);
   }
@@ -106,7 +115,7 @@ BENCHMARK(BM_DenseForward)->Apply(DenseShapes)->Unit(benchmark::kMicrosecond)->U
 
 void BM_DenseBackward(benchmark::State& state) {
   const int64_t n = state.range(0), in = state.range(1), out = state.range(2);
-  LayerRig rig(DenseJson(out), n, in);
+  LayerRig rig(DenseJson(out), n, in, PolicyArg(state));
   rig.layer->Forward(rig.src, &rig.dst, Mode::kTrain, rig.ctx);
   for (auto _ : state) {
     rig.layer->Backward(rig.src, rig.dst, rig.diff_dst, &rig.diff_src, rig.ctx);
@@ -162,8 +171,10 @@ BENCHMARK_CAPTURE(BM_OptimizerStep, sgd_momentum,
     ->Unit(benchmark::kMicrosecond)->UseRealTime();
 
 // A whole model on random data: `steps` training steps of one Fit epoch.
-std::unique_ptr<Model> MakeModel(const std::string& spec_file) {
+std::unique_ptr<Model> MakeModel(const std::string& spec_file,
+                                 const std::string& policy = "float32") {
   v1::ModelSpec spec = ReadSpec(SourceDir() + "/" + spec_file).value();
+  spec.set_dtype_policy(policy);
   return Model::Create(spec, 42).value();
 }
 
@@ -175,9 +186,10 @@ Dataset RandomData(int64_t n) {
 }
 
 // Args: batch. One iteration = one step (Fit over 20 batches, divided).
-void BM_TrainStep(benchmark::State& state, const std::string& spec_file) {
+void BM_TrainStep(benchmark::State& state, const std::string& spec_file,
+                  const std::string& policy) {
   const int64_t batch = state.range(0), steps = 20;
-  std::unique_ptr<Model> model = MakeModel(spec_file);
+  std::unique_ptr<Model> model = MakeModel(spec_file, policy);
   const Dataset data = RandomData(batch * steps);
   const GemmWork work = ModelGemmWork(*model);
   for (auto _ : state) {
@@ -189,10 +201,16 @@ void BM_TrainStep(benchmark::State& state, const std::string& spec_file) {
   SetFlops(state, 2.0 * work.train() * batch * steps);
 }
 BENCHMARK_CAPTURE(BM_TrainStep, seed_bn_nadam,
-                  std::string("bench/specs/seed_bn_nadam.json"))
+                  std::string("bench/specs/seed_bn_nadam.json"),
+                  std::string("float32"))
+    ->Arg(32)->Arg(256)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(BM_TrainStep, seed_bn_nadam_mixed_bfloat16,
+                  std::string("bench/specs/seed_bn_nadam.json"),
+                  std::string("mixed_bfloat16"))
     ->Arg(32)->Arg(256)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_CAPTURE(BM_TrainStep, seed_dropout,
-                  std::string("deploy/examples/seed_dropout.json"))
+                  std::string("deploy/examples/seed_dropout.json"),
+                  std::string("float32"))
     ->Arg(32)->Arg(256)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // Args: samples, inputs (MC batch 32 inputs per pass, as Model's default).

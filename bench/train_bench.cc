@@ -6,6 +6,7 @@
 //       {"sgemm_gflops": ..., "sgemm_cpu_gflops": ..., "size": 1024, ...}
 //   profundo-bench --mode train --spec bench/specs/seed_bn_nadam.json
 //       --batch_size 32 --epochs 2 --threads 2 [--mc_samples 100]
+//       [--dtype_policy mixed_bfloat16]
 //       {"epoch_seconds": [...], "test_accuracy": ..., "gemm_macs": {...},
 //        "mc_seconds": ..., ...}
 //
@@ -36,6 +37,8 @@ ABSL_FLAG(int, sgemm_size, 1024, "sgemm: square matrix size");
 ABSL_FLAG(int, reps, 20, "sgemm: timed calls");
 ABSL_FLAG(std::string, spec, "", "train: model spec JSON (v1.ModelSpec)");
 ABSL_FLAG(int, epochs, 2, "train: epochs");
+ABSL_FLAG(std::string, dtype_policy, "",
+          "train: overrides the spec's dtype_policy (float32 | mixed_bfloat16)");
 ABSL_FLAG(int, batch_size, 32, "train: batch size");
 ABSL_FLAG(int64_t, seed, 42, "train: seed of weights, shuffles and masks");
 ABSL_FLAG(int64_t, limit, 0, "train: use only the first N training images");
@@ -88,6 +91,11 @@ absl::Status RunInfo(int threads) {
 absl::Status RunTrain(int threads) {
   PROFUNDO_ASSIGN_OR_RETURN(v1::ModelSpec spec,
                             ReadSpec(absl::GetFlag(FLAGS_spec)));
+  if (!absl::GetFlag(FLAGS_dtype_policy).empty()) {
+    spec.set_dtype_policy(absl::GetFlag(FLAGS_dtype_policy));
+  }
+  const std::string policy =
+      spec.dtype_policy().empty() ? "float32" : spec.dtype_policy();
   PROFUNDO_ASSIGN_OR_RETURN(FashionMnist data,
                             LoadFashionMnist(absl::GetFlag(FLAGS_fashion_dir)));
   const int64_t limit = absl::GetFlag(FLAGS_limit);
@@ -111,14 +119,15 @@ absl::Status RunTrain(int threads) {
 
   const GemmWork work = ModelGemmWork(*model);
   std::string out = absl::StrFormat(
-      "{\"framework\": \"profundo\", \"threads\": %d, \"batch_size\": %d, "
+      "{\"framework\": \"profundo\", \"dtype_policy\": \"%s\", "
+      "\"threads\": %d, \"batch_size\": %d, "
       "\"train_samples\": %d, \"epoch_seconds\": [%s], \"fit_seconds\": %.4f, "
       "\"fit_cpu_seconds\": %.4f, "
       "\"train_loss\": %.5f, \"train_accuracy\": %.5f, "
       "\"test_loss\": %.5f, \"test_accuracy\": %.5f, "
       "\"gemm_macs\": {\"forward\": %d, \"backward_weights\": %d, "
       "\"backward_data\": %d}",
-      threads, absl::GetFlag(FLAGS_batch_size), data.train.size(),
+      policy, threads, absl::GetFlag(FLAGS_batch_size), data.train.size(),
       absl::StrJoin(history.seconds, ", ",
                     [](std::string* s, double v) {
                       absl::StrAppendFormat(s, "%.4f", v);

@@ -10,6 +10,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "engine/layers/layer_factory.h"
+#include "engine/mixed_precision/policy.h"
 #include "engine/status_macros.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/message.h"
@@ -86,6 +87,11 @@ absl::StatusOr<std::unique_ptr<Model>> Model::Create(const v1::ModelSpec& spec,
   if (spec.layers().empty()) {
     return absl::InvalidArgumentError("layers must not be empty");
   }
+
+  PROFUNDO_ASSIGN_OR_RETURN(
+      const DtypePolicy policy,
+      ParseDtypePolicy(spec.dtype_policy(), "dtype_policy"));
+  PROFUNDO_RETURN_IF_ERROR(CheckDtypePolicySupported(policy, "dtype_policy"));
 
   // Loss and head fusion.
   const std::string loss_name =
@@ -170,7 +176,7 @@ absl::StatusOr<std::unique_ptr<Model>> Model::Create(const v1::ModelSpec& spec,
       }
     }
     PROFUNDO_ASSIGN_OR_RETURN(std::unique_ptr<Layer> layer,
-                              MakeLayer(build_spec, name, field));
+                              MakeLayer(build_spec, name, field, policy));
     params_before.push_back(static_cast<int>(m->params_.params().size()));
     absl::StatusOr<Shape> out = layer->Build(shape, m->params_);
     if (!out.ok()) {

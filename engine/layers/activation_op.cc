@@ -1,9 +1,12 @@
 #include "engine/layers/activation_op.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <memory>
 
 #include "engine/layers/dnnl_util.h"
+#include "engine/parallel.h"
 
 namespace profundo {
 
@@ -22,7 +25,7 @@ struct ActivationOp::Primitives {
   dnnl::primitive scale;
   DnnlArgs scale_args;
 
-  bool has_bwd = false;
+  bool has_bwd = false;  // softmax only
   dnnl::memory bwd_data, diff_dst, diff_src;  // bwd_data views the fwd dst
   dnnl::primitive bwd;
   DnnlArgs bwd_args;
@@ -30,9 +33,7 @@ struct ActivationOp::Primitives {
 
 namespace {
 
-// The eltwise algorithm and alpha for a kind (not softmax/linear). Leaky
-// ReLU with a positive slope uses plain eltwise_relu, whose backward reads
-// src; we hand it dst, which has the same sign.
+// The forward eltwise algorithm and alpha for a kind (not softmax/linear).
 std::pair<algorithm, float> EltwiseAlgorithm(ActivationKind kind,
                                              double alpha) {
   switch (kind) {
@@ -132,24 +133,12 @@ void ActivationOp::BuildBackward(Primitives& p, int64_t rows, int64_t cols,
   p.bwd_data = UnboundMemory(md, dnnl.engine);
   p.diff_dst = UnboundMemory(md, dnnl.engine);
   p.diff_src = UnboundMemory(md, dnnl.engine);
-  const dnnl::primitive_attr attr = LayerAttr();
-  if (kind_ == ActivationKind::kSoftmax) {
-    const dnnl::softmax_backward::primitive_desc pd({md, md, 1}, attr,
-                                                    dnnl.engine, p.softmax_pd);
-    p.bwd = dnnl::softmax_backward(pd);
-    p.bwd_args = {{DNNL_ARG_DST, p.bwd_data}};
-    AddScratchpad(pd, dnnl.engine, &p.bwd_args);
-  } else {
-    const auto [alg, alpha] = EltwiseAlgorithm(kind_, alpha_);
-    const dnnl::eltwise_backward::primitive_desc pd({alg, md, md, alpha}, attr,
-                                                    dnnl.engine, p.eltwise_pd);
-    p.bwd = dnnl::eltwise_backward(pd);
-    // use_dst_for_bwd algorithms read DST; eltwise_relu (leaky) reads SRC,
-    // which gets dst (same sign since alpha > 0).
-    const bool reads_src = alg == algorithm::eltwise_relu;
-    p.bwd_args = {{reads_src ? DNNL_ARG_SRC : DNNL_ARG_DST, p.bwd_data}};
-    AddScratchpad(pd, dnnl.engine, &p.bwd_args);
-  }
+  // Softmax only: the other kinds' backward is BackwardFromDst.
+  const dnnl::softmax_backward::primitive_desc pd({md, md, 1}, LayerAttr(),
+                                                  dnnl.engine, p.softmax_pd);
+  p.bwd = dnnl::softmax_backward(pd);
+  p.bwd_args = {{DNNL_ARG_DST, p.bwd_data}};
+  AddScratchpad(pd, dnnl.engine, &p.bwd_args);
   p.bwd_args.insert({DNNL_ARG_DIFF_DST, p.diff_dst});
   p.bwd_args.insert({DNNL_ARG_DIFF_SRC, p.diff_src});
   p.has_bwd = true;
@@ -174,24 +163,94 @@ void ActivationOp::Forward(const float* src, float* dst, int64_t rows,
   });
 }
 
+namespace {
+
+// dx = dy * f'(x) from y = f(x), for every kind but softmax. The sign of y
+// is the sign of x for relu, leaky relu (alpha >= 0), elu and selu.
+//   linear 1; sigmoid y (1 - y); tanh 1 - y^2; relu y > 0;
+//   leaky_relu y > 0 ? 1 : alpha; elu y > 0 ? 1 : y + alpha;
+//   selu y > 0 ? scale : y + scale alpha.
+PROFUNDO_TARGET_CLONES
+void BackwardFromDst(ActivationKind kind, float alpha, const float* y,
+                     const float* dy, float* dx, int64_t n) {
+  switch (kind) {
+    case ActivationKind::kSigmoid:
+      PROFUNDO_SIMD
+      for (int64_t i = 0; i < n; ++i) dx[i] = dy[i] * y[i] * (1.f - y[i]);
+      return;
+    case ActivationKind::kTanh:
+      PROFUNDO_SIMD
+      for (int64_t i = 0; i < n; ++i) dx[i] = dy[i] * (1.f - y[i] * y[i]);
+      return;
+    case ActivationKind::kRelu:
+    case ActivationKind::kLeakyRelu: {
+      const float slope = kind == ActivationKind::kRelu ? 0.f : alpha;
+      PROFUNDO_SIMD
+      for (int64_t i = 0; i < n; ++i) dx[i] = y[i] > 0.f ? dy[i] : dy[i] * slope;
+      return;
+    }
+    case ActivationKind::kElu:
+      PROFUNDO_SIMD
+      for (int64_t i = 0; i < n; ++i) {
+        dx[i] = y[i] > 0.f ? dy[i] : dy[i] * (y[i] + alpha);
+      }
+      return;
+    case ActivationKind::kSelu: {
+      constexpr float kScale = static_cast<float>(kSeluScale);
+      constexpr float kScaleAlpha =
+          static_cast<float>(kSeluScale * kSeluAlpha);
+      PROFUNDO_SIMD
+      for (int64_t i = 0; i < n; ++i) {
+        dx[i] = dy[i] * (y[i] > 0.f ? kScale : y[i] + kScaleAlpha);
+      }
+      return;
+    }
+    default:  // linear (softmax never comes here)
+      if (dx != dy) std::memcpy(dx, dy, sizeof(float) * n);
+      return;
+  }
+}
+
+// bf16 bits of x, rounded to nearest even (quiet NaN stays NaN), as oneDNN
+// converts.
+PROFUNDO_TARGET_CLONES
+void ToBf16(const float* x, uint16_t* out, int64_t n) {
+  PROFUNDO_SIMD
+  for (int64_t i = 0; i < n; ++i) {
+    uint32_t u;
+    std::memcpy(&u, &x[i], sizeof(u));
+    const bool nan = (u & 0x7fffffffu) > 0x7f800000u;
+    const uint32_t rounded = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
+    out[i] = static_cast<uint16_t>(nan ? (u >> 16) | 0x40u : rounded);
+  }
+}
+
+}  // namespace
+
+void ActivationOp::BackwardToBf16(const float* dst, const float* diff_dst,
+                                  uint16_t* diff_src_bf16, int64_t n) const {
+  // In L1-sized pieces: f32 derivative into a stack buffer, then to bf16.
+  constexpr int64_t kPiece = 1024;
+  ParallelRanges(n, [&](int64_t begin, int64_t end) {
+    float buf[kPiece];
+    for (int64_t b = begin; b < end; b += kPiece) {
+      const int64_t len = std::min(kPiece, end - b);
+      BackwardFromDst(kind_, static_cast<float>(alpha_), dst + b,
+                      diff_dst + b, buf, len);
+      ToBf16(buf, diff_src_bf16 + b, len);
+    }
+  });
+}
+
 void ActivationOp::Backward(const float* dst, const float* diff_dst,
                             float* diff_src, int64_t rows, int64_t cols,
                             DnnlContext& dnnl) {
   const int64_t n = rows * cols;
-  if (kind_ == ActivationKind::kLinear) {
-    if (diff_src != diff_dst)
-      std::memcpy(diff_src, diff_dst, sizeof(float) * n);
-    return;
-  }
-  if (kind_ == ActivationKind::kSelu) {
-    // selu'(x) = scale for x > 0, else scale * alpha * e^x = dst + scale *
-    // alpha. The sign of dst is the sign of x. Exact, no exp.
-    constexpr float kScale = static_cast<float>(kSeluScale);
-    constexpr float kScaleAlpha = static_cast<float>(kSeluScale * kSeluAlpha);
-    for (int64_t i = 0; i < n; ++i) {
-      const float y = dst[i];
-      diff_src[i] = diff_dst[i] * (y > 0.f ? kScale : y + kScaleAlpha);
-    }
+  if (kind_ != ActivationKind::kSoftmax) {
+    ParallelRanges(n, [&](int64_t begin, int64_t end) {
+      BackwardFromDst(kind_, static_cast<float>(alpha_), dst + begin,
+                      diff_dst + begin, diff_src + begin, end - begin);
+    });
     return;
   }
   RunDnnl("activation backward", [&] {

@@ -4,12 +4,13 @@
 // the activation layers (Activation, LeakyReLU, ELU), so each activation is
 // written once.
 //
-// oneDNN does the math: eltwise with the *_use_dst_for_bwd algorithms
-// (logistic, tanh, relu, elu), eltwise_relu with alpha for leaky ReLU,
-// softmax_forward/backward, and for SELU (which oneDNN 2.6 lacks) eltwise
-// elu(alpha_selu) followed by eltwise linear(scale_selu), with a hand-written
-// backward. Every backward needs only the forward's dst, never its src, so a
-// caller may run the forward in place and keep nothing else.
+// Forward: oneDNN eltwise (logistic, tanh, relu, leaky relu, elu; for SELU,
+// which oneDNN 2.6 lacks, elu(alpha_selu) then linear(scale_selu)) and
+// softmax_forward. Backward: softmax_backward; every other kind is a
+// hand-written vectorized loop of f'(x) written in terms of dst (the
+// *_use_dst_for_bwd formulas: no exp, no oneDNN call, no parallel region for
+// small batches). Every backward needs only the forward's dst, never its
+// src, so a caller may run the forward in place and keep nothing else.
 //
 // Owns its primitives (one set per [rows, cols], see primitive_cache.h).
 // Not thread-safe: used by the one thread that runs its layer.
@@ -61,6 +62,11 @@ class ActivationOp {
   // diff_src may equal diff_dst.
   void Backward(const float* dst, const float* diff_dst, float* diff_src,
                 int64_t rows, int64_t cols, DnnlContext& dnnl);
+  // The same for the n elements of a non-softmax kind, written as bfloat16
+  // bits (round to nearest even) for a bf16 consumer (Dense under
+  // mixed_bfloat16).
+  void BackwardToBf16(const float* dst, const float* diff_dst,
+                      uint16_t* diff_src_bf16, int64_t n) const;
 
   // Primitives created so far (forward and backward), for tests of reuse.
   int64_t primitive_builds() const { return cache_.builds() + bwd_builds_; }

@@ -1,6 +1,7 @@
 #include "engine/layers/dense.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -25,15 +26,34 @@ struct Dense::Primitives {
   memory diff_src, diff_dst, diff_weights, diff_bias;
   dnnl::primitive bwd_data, bwd_weights;
   DnnlArgs bwd_data_args, bwd_weights_args;
+
+  // bf16 mode: src and diff_dst above are owned bf16 buffers, filled by
+  // these reorders from the f32 tensors that src_f32 / diff_dst_f32 view.
+  memory src_f32, diff_dst_f32;
+  dnnl::primitive src_to_bf16, diff_dst_to_bf16;
+  DnnlArgs src_to_bf16_args, diff_dst_to_bf16_args;
 };
 
 namespace {
 
 // Keras's [fan_in, units] row-major kernel is oneDNN's {OC, IC} in "io".
-memory::desc KernelMd(int64_t fan_in, int64_t units) {
-  return memory::desc({units, fan_in}, memory::data_type::f32,
-                      memory::format_tag::io);
+memory::desc KernelMd(int64_t fan_in, int64_t units,
+                      memory::data_type type = memory::data_type::f32) {
+  return memory::desc({units, fan_in}, type, memory::format_tag::io);
 }
+
+// A reorder (here f32 -> bf16 of the same shape and layout) from `from` to
+// `to`, with its arguments and user scratchpad.
+dnnl::primitive MakeReorder(const memory& from, const memory& to,
+                            const dnnl::engine& engine, DnnlArgs* args) {
+  const dnnl::reorder::primitive_desc pd(engine, from.get_desc(), engine,
+                                         to.get_desc(), LayerAttr());
+  *args = {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}};
+  AddScratchpad(pd, engine, args);
+  return dnnl::reorder(pd);
+}
+
+constexpr memory::data_type kBf16 = memory::data_type::bf16;
 
 }  // namespace
 
@@ -89,12 +109,23 @@ Dense::Primitives& Dense::Get(int64_t n, DnnlContext& dnnl) {
   return cache_.Get(n, [&] {
     auto p = std::make_unique<Primitives>();
     const int64_t units = options_.units;
-    const memory::desc src_md = RowMajorMd(n, fan_in_);
-    const memory::desc w_md = KernelMd(fan_in_, units);
     const memory::desc b_md = VectorMd(units);
     const memory::desc dst_md = RowMajorMd(n, units);
-    p->src = UnboundMemory(src_md, dnnl.engine);
-    p->weights = UnboundMemory(w_md, dnnl.engine);
+    memory::desc src_md, w_md;
+    if (bf16()) {
+      src_md = RowMajorMd(n, fan_in_, kBf16);
+      w_md = KernelMd(fan_in_, units, kBf16);
+      p->src = memory(src_md, dnnl.engine);
+      p->weights = kernel_bf16_;
+      p->src_f32 = UnboundMemory(RowMajorMd(n, fan_in_), dnnl.engine);
+      p->src_to_bf16 = MakeReorder(p->src_f32, p->src, dnnl.engine,
+                                   &p->src_to_bf16_args);
+    } else {
+      src_md = RowMajorMd(n, fan_in_);
+      w_md = KernelMd(fan_in_, units);
+      p->src = UnboundMemory(src_md, dnnl.engine);
+      p->weights = UnboundMemory(w_md, dnnl.engine);
+    }
     p->dst = UnboundMemory(dst_md, dnnl.engine);
     p->fwd_args = {{DNNL_ARG_SRC, p->src},
                    {DNNL_ARG_WEIGHTS, p->weights},
@@ -121,17 +152,29 @@ Dense::Primitives& Dense::Get(int64_t n, DnnlContext& dnnl) {
 
 void Dense::BuildBackward(Primitives& p, int64_t n, DnnlContext& dnnl) {
   const int64_t units = options_.units;
-  const memory::desc src_md = RowMajorMd(n, fan_in_);
-  const memory::desc w_md = KernelMd(fan_in_, units);
+  // diff_src, diff_weights and diff_bias are f32 in both modes.
+  const memory::desc diff_src_md = RowMajorMd(n, fan_in_);
+  const memory::desc diff_w_md = KernelMd(fan_in_, units);
   const memory::desc b_md = VectorMd(units);
-  const memory::desc dst_md = RowMajorMd(n, units);
-  p.diff_src = UnboundMemory(src_md, dnnl.engine);
-  p.diff_dst = UnboundMemory(dst_md, dnnl.engine);
-  p.diff_weights = UnboundMemory(w_md, dnnl.engine);
+  const memory::desc src_md = p.fwd_pd.src_desc();
+  const memory::desc w_md = p.fwd_pd.weights_desc();
+  p.diff_src = UnboundMemory(diff_src_md, dnnl.engine);
+  p.diff_weights = UnboundMemory(diff_w_md, dnnl.engine);
+  memory::desc dst_md;
+  if (bf16()) {
+    dst_md = RowMajorMd(n, units, kBf16);
+    p.diff_dst = memory(dst_md, dnnl.engine);
+    p.diff_dst_f32 = UnboundMemory(RowMajorMd(n, units), dnnl.engine);
+    p.diff_dst_to_bf16 = MakeReorder(p.diff_dst_f32, p.diff_dst, dnnl.engine,
+                                     &p.diff_dst_to_bf16_args);
+  } else {
+    dst_md = RowMajorMd(n, units);
+    p.diff_dst = UnboundMemory(dst_md, dnnl.engine);
+  }
 
   const dnnl::primitive_attr attr = LayerAttr();
   const dnnl::inner_product_backward_data::primitive_desc data_pd(
-      {src_md, w_md, dst_md}, attr, dnnl.engine, p.fwd_pd);
+      {diff_src_md, w_md, dst_md}, attr, dnnl.engine, p.fwd_pd);
   p.bwd_data = dnnl::inner_product_backward_data(data_pd);
   p.bwd_data_args = {{DNNL_ARG_DIFF_DST, p.diff_dst},
                      {DNNL_ARG_WEIGHTS, p.weights},
@@ -146,15 +189,27 @@ void Dense::BuildBackward(Primitives& p, int64_t n, DnnlContext& dnnl) {
     p.diff_bias = UnboundMemory(b_md, dnnl.engine);
     p.bwd_weights_args.insert({DNNL_ARG_DIFF_BIAS, p.diff_bias});
     weights_pd = dnnl::inner_product_backward_weights::primitive_desc(
-        {src_md, w_md, b_md, dst_md}, attr, dnnl.engine, p.fwd_pd);
+        {src_md, diff_w_md, b_md, dst_md}, attr, dnnl.engine, p.fwd_pd);
   } else {
     weights_pd = dnnl::inner_product_backward_weights::primitive_desc(
-        {src_md, w_md, dst_md}, attr, dnnl.engine, p.fwd_pd);
+        {src_md, diff_w_md, dst_md}, attr, dnnl.engine, p.fwd_pd);
   }
   p.bwd_weights = dnnl::inner_product_backward_weights(weights_pd);
   AddScratchpad(weights_pd, dnnl.engine, &p.bwd_weights_args);
   p.has_bwd = true;
   bwd_builds_ += 2;
+}
+
+void Dense::ConvertKernel(Context& ctx) {
+  if (!kernel_to_bf16_) {
+    const dnnl::engine& eng = ctx.dnnl.engine;
+    kernel_f32_ = UnboundMemory(KernelMd(fan_in_, options_.units), eng);
+    kernel_bf16_ = memory(KernelMd(fan_in_, options_.units, kBf16), eng);
+    kernel_to_bf16_ =
+        MakeReorder(kernel_f32_, kernel_bf16_, eng, &kernel_to_bf16_args_);
+  }
+  BindData(kernel_f32_, ctx.params.value(kernel_id_));
+  kernel_to_bf16_.execute(ctx.dnnl.stream, kernel_to_bf16_args_);
 }
 
 void Dense::Forward(const Tensor& src, Tensor* dst, Mode mode, Context& ctx) {
@@ -163,9 +218,15 @@ void Dense::Forward(const Tensor& src, Tensor* dst, Mode mode, Context& ctx) {
   dst->Resize({n, units});
   if (n == 0) return;
   RunDnnl(name(), [&] {
+    if (bf16()) ConvertKernel(ctx);  // before Get: entries share the copy
     Primitives& p = Get(n, ctx.dnnl);
-    BindData(p.src, src.data());
-    BindData(p.weights, ctx.params.value(kernel_id_));
+    if (bf16()) {
+      BindData(p.src_f32, src.data());
+      p.src_to_bf16.execute(ctx.dnnl.stream, p.src_to_bf16_args);
+    } else {
+      BindData(p.src, src.data());
+      BindData(p.weights, ctx.params.value(kernel_id_));
+    }
     if (bias_id_ >= 0) BindData(p.bias, ctx.params.value(bias_id_));
     BindData(p.dst, dst->data());
     p.fwd.execute(ctx.dnnl.stream, p.fwd_args);
@@ -186,8 +247,12 @@ void Dense::Backward(const Tensor& src, const Tensor& dst,
     if (bias_id_ >= 0) std::fill_n(ctx.params.grad(bias_id_), units, 0.f);
     return;
   }
+  // bf16: the activation's backward writes bf16 straight into the inner
+  // products' diff_dst (softmax, on oneDNN, goes through f32 and a reorder).
+  const bool direct_bf16 =
+      bf16() && activation_.kind() != ActivationKind::kSoftmax;
   const float* diff_pre = diff_dst.data();
-  if (activation_.kind() != ActivationKind::kLinear) {
+  if (!direct_bf16 && activation_.kind() != ActivationKind::kLinear) {
     diff_pre_.Resize({n, units});
     activation_.Backward(dst.data(), diff_dst.data(), diff_pre_.data(), n,
                          units, ctx.dnnl);
@@ -196,13 +261,24 @@ void Dense::Backward(const Tensor& src, const Tensor& dst,
   RunDnnl(name(), [&] {
     Primitives& p = Get(n, ctx.dnnl);
     if (!p.has_bwd) BuildBackward(p, n, ctx.dnnl);
-    BindData(p.src, src.data());
-    BindData(p.diff_dst, diff_pre);
+    if (direct_bf16) {
+      // p.src holds bf16(src) from the kTrain Forward.
+      activation_.BackwardToBf16(
+          dst.data(), diff_dst.data(),
+          static_cast<uint16_t*>(p.diff_dst.get_data_handle()), n * units);
+    } else if (bf16()) {
+      BindData(p.diff_dst_f32, diff_pre);
+      p.diff_dst_to_bf16.execute(ctx.dnnl.stream, p.diff_dst_to_bf16_args);
+    } else {
+      BindData(p.src, src.data());
+      BindData(p.diff_dst, diff_pre);
+    }
     BindData(p.diff_weights, ctx.params.grad(kernel_id_));
     if (bias_id_ >= 0) BindData(p.diff_bias, ctx.params.grad(bias_id_));
     p.bwd_weights.execute(ctx.dnnl.stream, p.bwd_weights_args);
     if (diff_src != nullptr) {
-      BindData(p.weights, ctx.params.value(kernel_id_));
+      // bf16: p.weights is the kernel copy of the last Forward.
+      if (!bf16()) BindData(p.weights, ctx.params.value(kernel_id_));
       BindData(p.diff_src, diff_src->data());
       p.bwd_data.execute(ctx.dnnl.stream, p.bwd_data_args);
     }

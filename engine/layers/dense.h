@@ -17,8 +17,19 @@
 // (primitive_cache.h); buffers grow once and are reused, so a training step
 // allocates nothing.
 //
-// Owns its initializers, primitives and a [N, units] scratch gradient. Not
-// thread-safe (engine/layers/layer.h).
+// Under DtypePolicy::kMixedBfloat16 (engine/mixed_precision/policy.h) the
+// three inner products take bfloat16 src, weights and diff_dst (oneDNN's
+// avx512_core_bf16 GEMM; f32 accumulation, f32 dst, diff_src, diff_weights
+// and diff_bias): Forward converts the f32 kernel to a bf16 copy once per
+// call and src to bf16 (kept with the primitives for backward weights);
+// Backward writes the gradient at the pre-activation as bf16 (the
+// activation's hand-written backward converts as it goes) and reuses
+// the kernel copy of the last Forward, so the weights must not change
+// between a kTrain Forward and its Backward (the fit's order: forward,
+// backward, optimizer step). Parameters and their gradients stay f32.
+//
+// Owns its initializers, primitives, the bf16 copies and a [N, units]
+// scratch gradient. Not thread-safe (engine/layers/layer.h).
 //
 // Example:
 //   DenseOptions o;  o.units = 300;  o.activation = ActivationKind::kElu;
@@ -35,8 +46,10 @@
 #include "engine/constraints/max_norm.h"
 #include "engine/initializers/initializer.h"
 #include "engine/layers/activation_op.h"
+#include "engine/layers/dnnl_util.h"
 #include "engine/layers/layer.h"
 #include "engine/layers/primitive_cache.h"
+#include "engine/mixed_precision/policy.h"
 #include "engine/regularizers/regularizer.h"
 
 namespace profundo {
@@ -54,6 +67,8 @@ struct DenseOptions {
   Regularizer bias_regularizer;
   std::optional<MaxNorm> kernel_constraint;
   std::optional<MaxNorm> bias_constraint;
+  // The model's policy: kMixedBfloat16 runs the inner products in bf16.
+  DtypePolicy dtype_policy = DtypePolicy::kFloat32;
 };
 
 class Dense final : public Layer {
@@ -71,6 +86,7 @@ class Dense final : public Layer {
                 Tensor* diff_src, Context& ctx) override;
 
   int64_t units() const { return options_.units; }
+  DtypePolicy dtype_policy() const { return options_.dtype_policy; }
   bool use_bias() const { return options_.use_bias; }
   ActivationKind activation() const { return options_.activation; }
 
@@ -85,6 +101,11 @@ class Dense final : public Layer {
   struct Primitives;
   Primitives& Get(int64_t n, DnnlContext& dnnl);
   void BuildBackward(Primitives& p, int64_t n, DnnlContext& dnnl);
+  bool bf16() const {
+    return options_.dtype_policy == DtypePolicy::kMixedBfloat16;
+  }
+  // bf16 mode: kernel_bf16_ = bf16(the f32 kernel in ctx.params).
+  void ConvertKernel(Context& ctx);
 
   DenseOptions options_;
   ActivationOp activation_;
@@ -95,6 +116,11 @@ class Dense final : public Layer {
   PrimitiveCache<Primitives> cache_;
   int64_t bwd_builds_ = 0;
   Tensor diff_pre_;  // [N, units]: d loss / d (src . kernel + bias)
+  // bf16 mode: kernel_f32_ views the master kernel, kernel_bf16_ (owned,
+  // {units, fan_in} "io" bf16) is its copy for the inner products.
+  dnnl::memory kernel_f32_, kernel_bf16_;
+  dnnl::primitive kernel_to_bf16_;
+  DnnlArgs kernel_to_bf16_args_;
 };
 
 }  // namespace profundo

@@ -10,9 +10,8 @@ namespace profundo {
 
 using dnnl::memory;
 
-memory::desc RowMajorMd(int64_t rows, int64_t cols) {
-  return memory::desc({rows, cols}, memory::data_type::f32,
-                      memory::format_tag::nc);
+memory::desc RowMajorMd(int64_t rows, int64_t cols, memory::data_type type) {
+  return memory::desc({rows, cols}, type, memory::format_tag::nc);
 }
 
 memory::desc VectorMd(int64_t n) {

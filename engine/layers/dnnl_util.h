@@ -28,8 +28,10 @@ namespace profundo {
 
 using DnnlArgs = std::unordered_map<int, dnnl::memory>;
 
-// [rows, cols] row-major f32 ("nc").
-dnnl::memory::desc RowMajorMd(int64_t rows, int64_t cols);
+// [rows, cols] row-major ("nc"), f32 unless told.
+dnnl::memory::desc RowMajorMd(
+    int64_t rows, int64_t cols,
+    dnnl::memory::data_type type = dnnl::memory::data_type::f32);
 // [n] f32 ("x").
 dnnl::memory::desc VectorMd(int64_t n);
 

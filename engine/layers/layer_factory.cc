@@ -73,8 +73,10 @@ absl::StatusOr<WeightSpec> MakeWeightSpec(
 
 absl::StatusOr<std::unique_ptr<Layer>> MakeDense(const v1::Dense& spec,
                                                  std::string name,
-                                                 std::string_view field) {
+                                                 std::string_view field,
+                                                 DtypePolicy policy) {
   DenseOptions o;
+  o.dtype_policy = policy;
   o.units = spec.units();
   if (o.units <= 0) {
     return absl::InvalidArgumentError(Path(field, "units must be > 0"));
@@ -157,12 +159,13 @@ absl::Status CheckRate(double rate, std::string_view field) {
 
 absl::StatusOr<std::unique_ptr<Layer>> MakeLayer(const v1::Layer& spec,
                                                  std::string name,
-                                                 std::string_view field) {
+                                                 std::string_view field,
+                                                 DtypePolicy policy) {
   switch (spec.kind_case()) {
     case v1::Layer::kFlatten:
       return std::make_unique<Flatten>(std::move(name));
     case v1::Layer::kDense:
-      return MakeDense(spec.dense(), std::move(name), field);
+      return MakeDense(spec.dense(), std::move(name), field, policy);
     case v1::Layer::kActivation: {
       PROFUNDO_ASSIGN_OR_RETURN(ActivationKind kind,
                                 ParseActivation(spec.activation().activation(),

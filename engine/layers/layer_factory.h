@@ -19,16 +19,18 @@
 
 #include "absl/status/statusor.h"
 #include "engine/layers/layer.h"
+#include "engine/mixed_precision/policy.h"
 #include "profundo/v1/model.pb.h"
 
 namespace profundo {
 
 // `field` is the spec path of the layer's kind message, e.g.
 // "layers[2].dense"; errors are INVALID_ARGUMENT naming the argument under
-// it ("layers[2].dense.units must be > 0").
-absl::StatusOr<std::unique_ptr<Layer>> MakeLayer(const v1::Layer& spec,
-                                                 std::string name,
-                                                 std::string_view field);
+// it ("layers[2].dense.units must be > 0"). `policy` is the model's
+// mixed-precision policy (Dense uses it; the other layers compute in f32).
+absl::StatusOr<std::unique_ptr<Layer>> MakeLayer(
+    const v1::Layer& spec, std::string name, std::string_view field,
+    DtypePolicy policy = DtypePolicy::kFloat32);
 
 // Keras's base name for default layer names (dense, dense_1, ...):
 // "flatten", "dense", "activation", "leaky_re_lu", "elu", "p_re_lu",

@@ -2,7 +2,11 @@
 // layers (Activation, LeakyReLU, ELU) and ParseActivation.
 #include "engine/activations/activation.h"
 
+#include <omp.h>
+
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -83,6 +87,61 @@ TEST_P(ActivationOpTest, BackwardMatchesFiniteDifferences) {
   EXPECT_EQ(d.values(), dx.values());
 }
 
+// bf16 bits of x rounded to nearest even (the reference for BackwardToBf16).
+uint16_t RefBf16(float x) {
+  uint32_t u;
+  std::memcpy(&u, &x, sizeof(u));
+  const uint32_t lower = u & 0xffffu, upper = u >> 16;
+  if (lower > 0x8000u || (lower == 0x8000u && (upper & 1u))) return upper + 1;
+  return static_cast<uint16_t>(upper);
+}
+
+TEST_P(ActivationOpTest, BackwardToBf16IsTheRoundedBackward) {
+  const ActCase c = GetParam();
+  if (c.kind == ActivationKind::kSoftmax) GTEST_SKIP() << "f32 only";
+  Harness h(4);
+  ActivationOp op(c.kind, c.alpha);
+  // Large enough for the parallel path and several 1024-element pieces.
+  constexpr int64_t rows = 100, cols = 700;
+  Tensor x = RandomTensor({rows, cols}, h.rng, -3, 3);
+  Tensor r = RandomTensor({rows, cols}, h.rng, -1, 1);
+  Tensor y({rows, cols}), dx({rows, cols});
+  op.Forward(x.data(), y.data(), rows, cols, h.dnnl);
+  op.Backward(y.data(), r.data(), dx.data(), rows, cols, h.dnnl);
+  std::vector<uint16_t> bf(rows * cols);
+  for (int threads : {1, 2}) {
+    omp_set_num_threads(threads);
+    op.BackwardToBf16(y.data(), r.data(), bf.data(), rows * cols);
+    int failures = 0;
+    for (int64_t i = 0; i < rows * cols && failures < 5; ++i) {
+      if (bf[i] != RefBf16(dx.data()[i])) {
+        ADD_FAILURE() << i << ": " << dx.data()[i] << " -> " << bf[i];
+        ++failures;
+      }
+    }
+  }
+  omp_set_num_threads(1);
+}
+
+TEST(ActivationOp, BackwardToBf16RoundsTiesToEven) {
+  ActivationOp op(ActivationKind::kLinear);
+  // 1 + 2^-8 is a tie between 0x3f80 and 0x3f81: to even, 0x3f80;
+  // 1 + 3 * 2^-8 a tie between 0x3f81 and 0x3f82: 0x3f82. Just above a tie
+  // rounds up; infinity and NaN stay themselves.
+  const std::vector<float> dy = {1.f + 1.f / 256, 1.f + 3.f / 256,
+                                 1.f + 1.f / 256 + 1.f / 65536, -2.f,
+                                 INFINITY, NAN};
+  std::vector<uint16_t> out(dy.size());
+  op.BackwardToBf16(dy.data(), dy.data(), out.data(), dy.size());
+  EXPECT_EQ(out[0], 0x3f80);
+  EXPECT_EQ(out[1], 0x3f82);
+  EXPECT_EQ(out[2], 0x3f81);
+  EXPECT_EQ(out[3], 0xc000);
+  EXPECT_EQ(out[4], 0x7f80);
+  EXPECT_EQ(out[5] & 0x7f80, 0x7f80);
+  EXPECT_NE(out[5] & 0x7f, 0);
+}
+
 INSTANTIATE_TEST_SUITE_P(
     AllKinds, ActivationOpTest,
     ::testing::Values(ActCase{ActivationKind::kLinear, 0},
@@ -138,13 +197,20 @@ TEST(ActivationOp, ReusesPrimitivesPerShape) {
   EXPECT_EQ(op.primitive_builds(), 1);
   op.Forward(x.data(), y.data(), 5, 4, h.dnnl);
   EXPECT_EQ(op.primitive_builds(), 1);
+  // elu's backward is a hand-written loop: no primitive.
   op.Backward(y.data(), x.data(), dx.data(), 5, 4, h.dnnl);
   op.Backward(y.data(), x.data(), dx.data(), 5, 4, h.dnnl);
-  EXPECT_EQ(op.primitive_builds(), 2);
+  EXPECT_EQ(op.primitive_builds(), 1);
   op.Forward(x.data(), y.data(), 3, 4, h.dnnl);  // a partial batch
-  EXPECT_EQ(op.primitive_builds(), 3);
+  EXPECT_EQ(op.primitive_builds(), 2);
   op.Forward(x.data(), y.data(), 5, 4, h.dnnl);
-  EXPECT_EQ(op.primitive_builds(), 3);
+  EXPECT_EQ(op.primitive_builds(), 2);
+
+  ActivationOp softmax(ActivationKind::kSoftmax);
+  softmax.Forward(x.data(), y.data(), 5, 4, h.dnnl);
+  softmax.Backward(y.data(), x.data(), dx.data(), 5, 4, h.dnnl);
+  softmax.Backward(y.data(), x.data(), dx.data(), 5, 4, h.dnnl);
+  EXPECT_EQ(softmax.primitive_builds(), 2);
 }
 
 TEST(ActivationLayer, SoftmaxOverLastAxisOfAnyShape) {

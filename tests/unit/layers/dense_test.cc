@@ -1,8 +1,13 @@
 // Dense: forward against a naive double loop for every activation, backward
 // (kernel, bias, diff_src) against central finite differences of
-// sum(dst * R), parameters, Build errors and primitive reuse.
+// sum(dst * R), parameters, Build errors and primitive reuse; under the
+// mixed_bfloat16 policy, forward and backward against the same naive loops
+// (exactly on bf16-rounded operands, and within bf16's error of the f32
+// values).
 #include "engine/layers/dense.h"
 
+#include <cmath>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
@@ -24,8 +29,10 @@ using ::profundo::testing::ToDouble;
 using ::profundo::testing::UniformTestInitializer;
 using ::testing::HasSubstr;
 
-DenseOptions Options(int64_t units, ActivationKind kind, bool use_bias = true) {
+DenseOptions Options(int64_t units, ActivationKind kind, bool use_bias = true,
+                     DtypePolicy policy = DtypePolicy::kFloat32) {
   DenseOptions o;
+  o.dtype_policy = policy;
   o.units = units;
   o.activation = kind;
   o.use_bias = use_bias;
@@ -56,8 +63,9 @@ std::vector<double> RefDense(const std::vector<double>& x,
 // A built and initialized Dense layer with its harness.
 struct DenseFixture {
   DenseFixture(int64_t in, int64_t units, ActivationKind kind,
-               bool use_bias = true, uint64_t seed = 3)
-      : h(seed), dense("dense", Options(units, kind, use_bias)) {
+               bool use_bias = true, uint64_t seed = 3,
+               DtypePolicy policy = DtypePolicy::kFloat32)
+      : h(seed), dense("dense", Options(units, kind, use_bias, policy)) {
     absl::StatusOr<Shape> out = dense.Build({in}, h.params);
     EXPECT_TRUE(out.ok()) << out.status();
     h.params.Allocate();
@@ -66,6 +74,14 @@ struct DenseFixture {
   std::vector<double> kernel() const {
     const Parameter& p = h.params.param(dense.kernel_id());
     return ToDouble(h.params.value(dense.kernel_id()), p.size);
+  }
+  // A kTrain forward of x into y, then backward of r into dx and the
+  // gradients (pre-filled with 123 to catch unwritten ones).
+  void ForwardBackward(const Tensor& x, const Tensor& r, Tensor* y,
+                       Tensor* dx) {
+    dense.Forward(x, y, Mode::kTrain, h.ctx);
+    std::fill(h.params.grads().begin(), h.params.grads().end(), 123.f);
+    dense.Backward(x, *y, r, dx, h.ctx);
   }
   std::vector<double> bias() const {
     if (dense.bias_id() < 0) return {};
@@ -112,9 +128,7 @@ TEST_P(DenseTest, BackwardMatchesFiniteDifferences) {
   Tensor x = RandomTensor({kN, kIn}, f.h.rng);
   Tensor r = RandomTensor({kN, kUnits}, f.h.rng, -1, 1);
   Tensor y, dx;
-  f.dense.Forward(x, &y, Mode::kTrain, f.h.ctx);
-  std::fill(f.h.params.grads().begin(), f.h.params.grads().end(), 123.f);
-  f.dense.Backward(x, y, r, &dx, f.h.ctx);
+  f.ForwardBackward(x, r, &y, &dx);
 
   const std::vector<double> xd = ToDouble(x), rd = ToDouble(r);
   const std::vector<double> w = f.kernel(), b = f.bias();
@@ -220,8 +234,8 @@ TEST(Dense, ReusesPrimitivesPerBatchSize) {
   EXPECT_EQ(f.dense.primitive_builds(), after_first);
   f.dense.Backward(x, y, r, &dx, f.h.ctx);
   const int64_t after_backward = f.dense.primitive_builds();
-  // + backward data, weights, eltwise backward (and its forward hint).
-  EXPECT_EQ(after_backward, 5);
+  // + backward data and weights (elu's backward is a hand-written loop).
+  EXPECT_EQ(after_backward, 3);
   f.dense.Forward(x, &y, Mode::kTrain, f.h.ctx);
   f.dense.Backward(x, y, r, &dx, f.h.ctx);
   EXPECT_EQ(f.dense.primitive_builds(), after_backward);
@@ -247,6 +261,185 @@ TEST(Dense, SeedSizedLayerMatchesNaiveLoop) {
                 RefDense(ToDouble(x), f.kernel(), f.bias(), 32, 784, 300,
                          ActivationKind::kRelu, 0),
                 1e-4, 1e-4, "y");
+}
+
+// ------------------------------------------------------------ mixed_bfloat16
+
+// f32 -> bf16 -> f32 with round-to-nearest-even, as oneDNN converts.
+double RoundToBf16(double v) {
+  const float f = static_cast<float>(v);
+  uint32_t bits;
+  std::memcpy(&bits, &f, sizeof(bits));
+  bits += 0x7fff + ((bits >> 16) & 1);
+  bits &= 0xffff0000u;
+  float r;
+  std::memcpy(&r, &bits, sizeof(r));
+  return r;
+}
+
+std::vector<double> RoundToBf16(std::vector<double> v) {
+  for (double& x : v) x = RoundToBf16(x);
+  return v;
+}
+
+// sum_k |a[r, k]| |b[k, c]| for a [rows, inner], b [inner, cols]: the scale of
+// the rounding error of a dot product.
+std::vector<double> AbsProduct(const std::vector<double>& a,
+                               const std::vector<double>& b, int64_t rows,
+                               int64_t inner, int64_t cols) {
+  std::vector<double> out(rows * cols, 0.0);
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t k = 0; k < inner; ++k) {
+      for (int64_t c = 0; c < cols; ++c) {
+        out[r * cols + c] += std::abs(a[r * inner + k]) * std::abs(b[k * cols + c]);
+      }
+    }
+  }
+  return out;
+}
+
+// |got - want| <= rel * scale (+ a tiny absolute slack), element by element.
+void ExpectWithinScale(const float* got, const std::vector<double>& want,
+                       const std::vector<double>& scale, double rel,
+                       const std::string& what) {
+  int failures = 0;
+  for (size_t i = 0; i < want.size() && failures < 5; ++i) {
+    if (!(std::abs(got[i] - want[i]) <= rel * scale[i] + 1e-6)) {
+      ADD_FAILURE() << what << "[" << i << "]: got " << got[i] << ", want "
+                    << want[i] << " (scale " << scale[i] << ")";
+      ++failures;
+    }
+  }
+}
+
+std::vector<double> Transpose(const std::vector<double>& m, int64_t rows,
+                              int64_t cols) {
+  std::vector<double> t(m.size());
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t c = 0; c < cols; ++c) t[c * rows + r] = m[r * cols + c];
+  }
+  return t;
+}
+
+class DenseBf16Test : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    absl::Status s =
+        CheckDtypePolicySupported(DtypePolicy::kMixedBfloat16, "policy");
+    if (!s.ok()) GTEST_SKIP() << s;
+  }
+};
+
+TEST_F(DenseBf16Test, ForwardRoundsOperandsToBf16) {
+  // The seed's first Dense at batch 32.
+  constexpr int64_t n = 32, in = 784, units = 300;
+  DenseFixture f(in, units, ActivationKind::kElu, true, 3,
+                 DtypePolicy::kMixedBfloat16);
+  EXPECT_EQ(f.dense.dtype_policy(), DtypePolicy::kMixedBfloat16);
+  Tensor x = RandomTensor({n, in}, f.h.rng, -1, 1);
+  const std::vector<double> xd = ToDouble(x), w = f.kernel(), b = f.bias();
+  for (Mode mode : {Mode::kTrain, Mode::kInference}) {
+    Tensor y;
+    f.dense.Forward(x, &y, mode, f.h.ctx);
+    ASSERT_EQ(y.shape(), (Shape{n, units}));
+    // Exactly the f32-accumulated product of the bf16-rounded operands...
+    ExpectAllNear(y.data(),
+                  RefDense(RoundToBf16(xd), RoundToBf16(w), b, n, in, units,
+                           ActivationKind::kElu, 1.0),
+                  1e-4, 1e-4, "y vs bf16 operands");
+    // ...which is within bf16's rounding of the f32 result: each operand
+    // loses at most 2^-9 relatively, so |error| <= 2^-8 sum |x w|.
+    ExpectWithinScale(
+        y.data(),
+        RefDense(xd, w, b, n, in, units, ActivationKind::kElu, 1.0),
+        AbsProduct(xd, w, n, in, units), 1.0 / 256, "y vs f32");
+  }
+  // And it did round: the f32 reference is not met to f32 precision.
+  Tensor y;
+  f.dense.Forward(x, &y, Mode::kTrain, f.h.ctx);
+  const std::vector<double> exact =
+      RefDense(xd, w, b, n, in, units, ActivationKind::kElu, 1.0);
+  double max_err = 0;
+  for (int64_t i = 0; i < n * units; ++i) {
+    max_err = std::max(max_err, std::abs(y.data()[i] - exact[i]));
+  }
+  EXPECT_GT(max_err, 1e-4);
+}
+
+TEST_F(DenseBf16Test, BackwardMatchesF32ReferenceWithinBf16Error) {
+  constexpr int64_t n = 16, in = 64, units = 24;
+  for (ActivationKind kind : {ActivationKind::kLinear, ActivationKind::kElu,
+                              ActivationKind::kTanh}) {
+    SCOPED_TRACE(ActivationName(kind));
+    DenseFixture f(in, units, kind, true, 5, DtypePolicy::kMixedBfloat16);
+    const double alpha = ActivationOp::DefaultAlpha(kind);
+    Tensor x = RandomTensor({n, in}, f.h.rng);
+    Tensor r = RandomTensor({n, units}, f.h.rng, -1, 1);
+    Tensor y, dx;
+    f.ForwardBackward(x, r, &y, &dx);
+
+    // f32 reference given the layer's output y: g = r * act'(z) written
+    // in terms of y (as the layer computes it), then dx = g w^T,
+    // dw = x^T g, db = sum_rows g.
+    const std::vector<double> xd = ToDouble(x), w = f.kernel();
+    const std::vector<double> rd = ToDouble(r);
+    std::vector<double> g(n * units);
+    for (int64_t i = 0; i < n * units; ++i) {
+      const double yi = y.data()[i];
+      double d = 1.0;  // linear
+      if (kind == ActivationKind::kElu) d = yi > 0 ? 1.0 : yi + alpha;
+      if (kind == ActivationKind::kTanh) d = 1.0 - yi * yi;
+      g[i] = rd[i] * d;
+    }
+    const std::vector<double> wt = Transpose(w, in, units);
+    const std::vector<double> xt = Transpose(xd, n, in);
+    const std::vector<double> no_bias;
+    const std::vector<double> want_dx =
+        RefDense(g, wt, no_bias, n, units, in, ActivationKind::kLinear, 0);
+    const std::vector<double> want_dw =
+        RefDense(xt, g, no_bias, in, n, units, ActivationKind::kLinear, 0);
+    std::vector<double> want_db(units, 0.0), scale_db(units, 0.0);
+    for (int64_t i = 0; i < n * units; ++i) {
+      want_db[i % units] += g[i];
+      scale_db[i % units] += std::abs(g[i]);
+    }
+    // Each factor is rounded to bf16 (at most 2^-9 relatively each), so
+    // allow 1% of sum |a b|.
+    ASSERT_EQ(dx.shape(), x.shape());
+    ExpectWithinScale(dx.data(), want_dx, AbsProduct(g, wt, n, units, in),
+                      1e-2, "diff_src");
+    ExpectWithinScale(f.h.params.grad(f.dense.kernel_id()), want_dw,
+                      AbsProduct(xt, g, in, n, units), 1e-2, "diff_kernel");
+    ExpectWithinScale(f.h.params.grad(f.dense.bias_id()), want_db, scale_db,
+                      1e-2, "diff_bias");
+  }
+}
+
+TEST_F(DenseBf16Test, PartialBatchAndFloat32Unchanged) {
+  // A second batch size in bf16 mode, and an f32 layer with the same weights
+  // still matching the f32 loop to f32 precision.
+  DenseFixture bf(kIn, kUnits, ActivationKind::kRelu, true, 3,
+                  DtypePolicy::kMixedBfloat16);
+  DenseFixture fp(kIn, kUnits, ActivationKind::kRelu, true, 3);
+  EXPECT_EQ(bf.kernel(), fp.kernel());
+  Tensor x = RandomTensor({kN, kIn}, bf.h.rng);
+  const std::vector<double> xd = ToDouble(x);
+  Tensor y;
+  for (int64_t rows : {kN, int64_t{2}}) {
+    Tensor part = x.Rows(0, rows);
+    const std::vector<double> pd(xd.begin(), xd.begin() + rows * kIn);
+    bf.dense.Forward(part, &y, Mode::kInference, bf.h.ctx);
+    ExpectAllNear(y.data(),
+                  RefDense(RoundToBf16(pd), RoundToBf16(bf.kernel()),
+                           bf.bias(), rows, kIn, kUnits, ActivationKind::kRelu,
+                           0),
+                  1e-5, 1e-5, "bf16");
+    fp.dense.Forward(part, &y, Mode::kInference, fp.h.ctx);
+    ExpectAllNear(y.data(),
+                  RefDense(pd, fp.kernel(), fp.bias(), rows, kIn, kUnits,
+                           ActivationKind::kRelu, 0),
+                  1e-6, 1e-6, "f32");
+  }
 }
 
 }  // namespace

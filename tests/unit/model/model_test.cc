@@ -2,7 +2,10 @@
 
 #include <omp.h>
 
+#include <cmath>
+
 #include "absl/strings/str_cat.h"
+#include "engine/mixed_precision/policy.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/unit/model/test_models.h"
@@ -98,6 +101,9 @@ TEST(ModelTest, InvalidSpecsNameTheField) {
        "optimizer.sgd.momentum"},
       {R"({"layers": [{"flatten": {"input_shape": [4]}}, {}]})",
        "layers[1] has no layer type"},
+      {R"({"layers": [{"flatten": {"input_shape": [4]}}, {"dense": {"units": 3}}],
+           "dtype_policy": "mixed_float16"})",
+       "dtype_policy \"mixed_float16\" is not supported (float32, mixed_bfloat16)"},
   };
   for (const BadSpec& c : cases) {
     auto spec = ParseJson<v1::ModelSpec>(c.json);
@@ -387,6 +393,57 @@ TEST(ModelLimitsTest, NumElementsWithAZeroDimensionDoesNotOverflow) {
   EXPECT_EQ(NumElements({0, big, big}), 0);
   EXPECT_EQ(Tensor({big, big, big, 0}).size(), 0);
   EXPECT_EQ(NumElements({3, 4}), 12);
+}
+
+// The seed's BN model on 256 samples of blob data (784 features), 2 epochs
+// with Nadam at batch 32; returns the final weights and the epoch losses.
+std::pair<std::vector<float>, std::vector<double>> TrainSeedBn(
+    const std::string& policy_field) {
+  std::string json = kSeedBn;
+  json.insert(json.rfind('}'), policy_field);
+  auto model = Model::Create(SpecFromJson(json), 3);
+  EXPECT_TRUE(model.ok()) << model.status();
+  if (!model.ok()) return {};
+  FitOptions opts;
+  opts.epochs = 2;
+  auto h = (*model)->Fit(Blobs(256, 784, 10, 4), std::move(opts));
+  EXPECT_TRUE(h.ok()) << h.status();
+  if (!h.ok()) return {};
+  std::vector<double> losses;
+  for (const EpochLogs& e : h->epochs) losses.push_back(e.loss);
+  return {(*model)->parameters().trainable_values(), losses};
+}
+
+TEST(ModelTest, Float32PolicyIsTheDefault) {
+  omp_set_num_threads(1);
+  const auto [w_default, loss_default] = TrainSeedBn("");
+  const auto [w_f32, loss_f32] = TrainSeedBn(R"(, "dtype_policy": "float32")");
+  EXPECT_EQ(w_default, w_f32);
+  EXPECT_EQ(loss_default, loss_f32);
+}
+
+TEST(ModelTest, MixedBfloat16TrainsLikeFloat32) {
+  if (!CheckDtypePolicySupported(DtypePolicy::kMixedBfloat16, "p").ok()) {
+    GTEST_SKIP() << "no bf16 inner product on this CPU";
+  }
+  omp_set_num_threads(1);
+  const auto [w_f32, loss_f32] = TrainSeedBn("");
+  const auto [w_bf16, loss_bf16] =
+      TrainSeedBn(R"(, "dtype_policy": "mixed_bfloat16")");
+  ASSERT_EQ(w_bf16.size(), w_f32.size());
+  ASSERT_EQ(loss_bf16.size(), 2u);
+  // Variables stay f32 and follow nearly the same path: close, not equal.
+  EXPECT_NE(w_bf16, w_f32);
+  double diff2 = 0, norm2 = 0;
+  for (size_t i = 0; i < w_f32.size(); ++i) {
+    diff2 += (w_bf16[i] - w_f32[i]) * double(w_bf16[i] - w_f32[i]);
+    norm2 += w_f32[i] * double(w_f32[i]);
+  }
+  EXPECT_LT(std::sqrt(diff2 / norm2), 0.05);
+  for (int e = 0; e < 2; ++e) {
+    EXPECT_NEAR(loss_bf16[e], loss_f32[e], 0.05 * loss_f32[e] + 0.01) << e;
+  }
+  EXPECT_LT(loss_bf16[1], loss_bf16[0]);
 }
 
 }  // namespace
