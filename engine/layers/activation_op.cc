@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "engine/layers/dnnl_util.h"
+#include "engine/mixed_precision/bfloat16.h"
 #include "engine/parallel.h"
 
 namespace profundo {
@@ -211,20 +212,6 @@ void BackwardFromDst(ActivationKind kind, float alpha, const float* y,
   }
 }
 
-// bf16 bits of x, rounded to nearest even (quiet NaN stays NaN), as oneDNN
-// converts.
-PROFUNDO_TARGET_CLONES
-void ToBf16(const float* x, uint16_t* out, int64_t n) {
-  PROFUNDO_SIMD
-  for (int64_t i = 0; i < n; ++i) {
-    uint32_t u;
-    std::memcpy(&u, &x[i], sizeof(u));
-    const bool nan = (u & 0x7fffffffu) > 0x7f800000u;
-    const uint32_t rounded = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
-    out[i] = static_cast<uint16_t>(nan ? (u >> 16) | 0x40u : rounded);
-  }
-}
-
 }  // namespace
 
 void ActivationOp::BackwardToBf16(const float* dst, const float* diff_dst,
@@ -237,7 +224,7 @@ void ActivationOp::BackwardToBf16(const float* dst, const float* diff_dst,
       const int64_t len = std::min(kPiece, end - b);
       BackwardFromDst(kind_, static_cast<float>(alpha_), dst + b,
                       diff_dst + b, buf, len);
-      ToBf16(buf, diff_src_bf16 + b, len);
+      FloatToBfloat16Serial(buf, diff_src_bf16 + b, len);
     }
   });
 }

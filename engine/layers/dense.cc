@@ -7,6 +7,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "engine/layers/dnnl_util.h"
+#include "engine/mixed_precision/bfloat16.h"
 
 namespace profundo {
 
@@ -26,12 +27,8 @@ struct Dense::Primitives {
   memory diff_src, diff_dst, diff_weights, diff_bias;
   dnnl::primitive bwd_data, bwd_weights;
   DnnlArgs bwd_data_args, bwd_weights_args;
-
-  // bf16 mode: src and diff_dst above are owned bf16 buffers, filled by
-  // these reorders from the f32 tensors that src_f32 / diff_dst_f32 view.
-  memory src_f32, diff_dst_f32;
-  dnnl::primitive src_to_bf16, diff_dst_to_bf16;
-  DnnlArgs src_to_bf16_args, diff_dst_to_bf16_args;
+  // bf16 mode: src and diff_dst above are owned bf16 buffers, written by
+  // FloatToBfloat16 / ActivationOp::BackwardToBf16.
 };
 
 namespace {
@@ -42,15 +39,9 @@ memory::desc KernelMd(int64_t fan_in, int64_t units,
   return memory::desc({units, fan_in}, type, memory::format_tag::io);
 }
 
-// A reorder (here f32 -> bf16 of the same shape and layout) from `from` to
-// `to`, with its arguments and user scratchpad.
-dnnl::primitive MakeReorder(const memory& from, const memory& to,
-                            const dnnl::engine& engine, DnnlArgs* args) {
-  const dnnl::reorder::primitive_desc pd(engine, from.get_desc(), engine,
-                                         to.get_desc(), LayerAttr());
-  *args = {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}};
-  AddScratchpad(pd, engine, args);
-  return dnnl::reorder(pd);
+// The bf16 buffer of an owned bf16 memory object.
+uint16_t* Bf16Data(const memory& m) {
+  return static_cast<uint16_t*>(m.get_data_handle());
 }
 
 constexpr memory::data_type kBf16 = memory::data_type::bf16;
@@ -117,9 +108,6 @@ Dense::Primitives& Dense::Get(int64_t n, DnnlContext& dnnl) {
       w_md = KernelMd(fan_in_, units, kBf16);
       p->src = memory(src_md, dnnl.engine);
       p->weights = kernel_bf16_;
-      p->src_f32 = UnboundMemory(RowMajorMd(n, fan_in_), dnnl.engine);
-      p->src_to_bf16 = MakeReorder(p->src_f32, p->src, dnnl.engine,
-                                   &p->src_to_bf16_args);
     } else {
       src_md = RowMajorMd(n, fan_in_);
       w_md = KernelMd(fan_in_, units);
@@ -164,9 +152,6 @@ void Dense::BuildBackward(Primitives& p, int64_t n, DnnlContext& dnnl) {
   if (bf16()) {
     dst_md = RowMajorMd(n, units, kBf16);
     p.diff_dst = memory(dst_md, dnnl.engine);
-    p.diff_dst_f32 = UnboundMemory(RowMajorMd(n, units), dnnl.engine);
-    p.diff_dst_to_bf16 = MakeReorder(p.diff_dst_f32, p.diff_dst, dnnl.engine,
-                                     &p.diff_dst_to_bf16_args);
   } else {
     dst_md = RowMajorMd(n, units);
     p.diff_dst = UnboundMemory(dst_md, dnnl.engine);
@@ -201,15 +186,13 @@ void Dense::BuildBackward(Primitives& p, int64_t n, DnnlContext& dnnl) {
 }
 
 void Dense::ConvertKernel(Context& ctx) {
-  if (!kernel_to_bf16_) {
-    const dnnl::engine& eng = ctx.dnnl.engine;
-    kernel_f32_ = UnboundMemory(KernelMd(fan_in_, options_.units), eng);
-    kernel_bf16_ = memory(KernelMd(fan_in_, options_.units, kBf16), eng);
-    kernel_to_bf16_ =
-        MakeReorder(kernel_f32_, kernel_bf16_, eng, &kernel_to_bf16_args_);
+  if (!kernel_bf16_) {
+    kernel_bf16_ =
+        memory(KernelMd(fan_in_, options_.units, kBf16), ctx.dnnl.engine);
   }
-  BindData(kernel_f32_, ctx.params.value(kernel_id_));
-  kernel_to_bf16_.execute(ctx.dnnl.stream, kernel_to_bf16_args_);
+  // Keras's [fan_in, units] row-major is the "io" order element for element.
+  FloatToBfloat16(ctx.params.value(kernel_id_), Bf16Data(kernel_bf16_),
+                  fan_in_ * options_.units);
 }
 
 void Dense::Forward(const Tensor& src, Tensor* dst, Mode mode, Context& ctx) {
@@ -221,8 +204,7 @@ void Dense::Forward(const Tensor& src, Tensor* dst, Mode mode, Context& ctx) {
     if (bf16()) ConvertKernel(ctx);  // before Get: entries share the copy
     Primitives& p = Get(n, ctx.dnnl);
     if (bf16()) {
-      BindData(p.src_f32, src.data());
-      p.src_to_bf16.execute(ctx.dnnl.stream, p.src_to_bf16_args);
+      FloatToBfloat16(src.data(), Bf16Data(p.src), n * fan_in_);
     } else {
       BindData(p.src, src.data());
       BindData(p.weights, ctx.params.value(kernel_id_));
@@ -248,7 +230,7 @@ void Dense::Backward(const Tensor& src, const Tensor& dst,
     return;
   }
   // bf16: the activation's backward writes bf16 straight into the inner
-  // products' diff_dst (softmax, on oneDNN, goes through f32 and a reorder).
+  // products' diff_dst (softmax, on oneDNN, goes through f32 first).
   const bool direct_bf16 =
       bf16() && activation_.kind() != ActivationKind::kSoftmax;
   const float* diff_pre = diff_dst.data();
@@ -263,12 +245,10 @@ void Dense::Backward(const Tensor& src, const Tensor& dst,
     if (!p.has_bwd) BuildBackward(p, n, ctx.dnnl);
     if (direct_bf16) {
       // p.src holds bf16(src) from the kTrain Forward.
-      activation_.BackwardToBf16(
-          dst.data(), diff_dst.data(),
-          static_cast<uint16_t*>(p.diff_dst.get_data_handle()), n * units);
+      activation_.BackwardToBf16(dst.data(), diff_dst.data(),
+                                 Bf16Data(p.diff_dst), n * units);
     } else if (bf16()) {
-      BindData(p.diff_dst_f32, diff_pre);
-      p.diff_dst_to_bf16.execute(ctx.dnnl.stream, p.diff_dst_to_bf16_args);
+      FloatToBfloat16(diff_pre, Bf16Data(p.diff_dst), n * units);
     } else {
       BindData(p.src, src.data());
       BindData(p.diff_dst, diff_pre);

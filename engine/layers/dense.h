@@ -46,7 +46,6 @@
 #include "engine/constraints/max_norm.h"
 #include "engine/initializers/initializer.h"
 #include "engine/layers/activation_op.h"
-#include "engine/layers/dnnl_util.h"
 #include "engine/layers/layer.h"
 #include "engine/layers/primitive_cache.h"
 #include "engine/mixed_precision/policy.h"
@@ -116,11 +115,9 @@ class Dense final : public Layer {
   PrimitiveCache<Primitives> cache_;
   int64_t bwd_builds_ = 0;
   Tensor diff_pre_;  // [N, units]: d loss / d (src . kernel + bias)
-  // bf16 mode: kernel_f32_ views the master kernel, kernel_bf16_ (owned,
-  // {units, fan_in} "io" bf16) is its copy for the inner products.
-  dnnl::memory kernel_f32_, kernel_bf16_;
-  dnnl::primitive kernel_to_bf16_;
-  DnnlArgs kernel_to_bf16_args_;
+  // bf16 mode: the copy of the kernel for the inner products (owned,
+  // {units, fan_in} "io" bf16), shared by every batch size's primitives.
+  dnnl::memory kernel_bf16_;
 };
 
 }  // namespace profundo

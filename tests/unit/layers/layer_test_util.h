@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <functional>
 #include <string>
 #include <vector>
@@ -149,6 +151,18 @@ inline double Dot(const std::vector<double>& y, const std::vector<double>& r) {
 }
 
 // |got - want| <= atol + rtol * |want| elementwise.
+// The bf16 bits of x rounded to nearest, ties to even (the reference for
+// the engine's float -> bf16 conversions).
+inline uint16_t RefBf16Bits(float x) {
+  uint32_t u;
+  std::memcpy(&u, &x, sizeof(u));
+  const uint32_t lower = u & 0xffffu, upper = u >> 16;
+  if (lower > 0x8000u || (lower == 0x8000u && (upper & 1u))) {
+    return static_cast<uint16_t>(upper + 1);
+  }
+  return static_cast<uint16_t>(upper);
+}
+
 inline void ExpectAllNear(const float* got, const std::vector<double>& want,
                           double atol, double rtol, const std::string& what) {
   int failures = 0;

@@ -1,0 +1,27 @@
+// bfloat16 conversion: the upper 16 bits of an IEEE float, rounded to
+// nearest even (a quiet NaN stays a NaN), exactly as oneDNN converts. Used
+// where the engine hands bf16 operands to oneDNN (mixed_bfloat16 policy,
+// engine/mixed_precision/policy.h) without a reorder primitive.
+//
+// Free functions; thread-safe (distinct outputs).
+//
+// Example:
+//   std::vector<uint16_t> w16(n);
+//   FloatToBfloat16(w, w16.data(), n);   // parallel when n is large
+#ifndef PROFUNDO_ENGINE_MIXED_PRECISION_BFLOAT16_H_
+#define PROFUNDO_ENGINE_MIXED_PRECISION_BFLOAT16_H_
+
+#include <cstdint>
+
+namespace profundo {
+
+// out[i] = bf16 bits of x[i], on the calling thread (vectorized; AVX2 /
+// AVX-512 clones).
+void FloatToBfloat16Serial(const float* x, uint16_t* out, int64_t n);
+
+// The same, split over the OpenMP team when n is large (engine/parallel.h).
+void FloatToBfloat16(const float* x, uint16_t* out, int64_t n);
+
+}  // namespace profundo
+
+#endif  // PROFUNDO_ENGINE_MIXED_PRECISION_BFLOAT16_H_
