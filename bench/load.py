@@ -260,6 +260,9 @@ def main():
                    help="extra profundo-server flag, e.g. --server_flag=--predict_threads=2")
     p.add_argument("--json", help="also write the results here")
     args = p.parse_args()
+    # SIGTERM unwinds like an error, so the servers are stopped and the temp
+    # dir removed.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     results = measure(args)
     if args.json:
         with open(args.json, "w") as f:

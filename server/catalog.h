@@ -80,6 +80,12 @@ class Catalog {
       absl::string_view name, int64_t after_seq, int limit) = 0;
   virtual absl::StatusOr<ModelVersionRecord> GetModelVersion(
       const std::string& model_id, int64_t version) = 0;
+  // A number that changes after every committed change to a model version
+  // (InsertJob adds one, FinishJob settles one), read without I/O: what a
+  // caller resolved from GetModel/GetModelVersion is still true while it
+  // stays the same (the Predictor caches on it). Read it before the lookups
+  // it guards.
+  virtual int64_t ModelVersionsGeneration() const = 0;
 
   // ----- jobs
   // In one transaction: finds or creates the model named `model_name`, adds

@@ -1,6 +1,8 @@
 #include "server/job_manager.h"
 
 #include <omp.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <exception>
 #include <optional>
@@ -53,7 +55,13 @@ JobManager::JobManager(TrainingRun::Deps deps, Options options)
   pool.workers = options_.workers;
   pool.max_queued = options_.max_queued_jobs;
   const int threads = options_.threads_per_worker;
-  pool.thread_init = [threads](int) { omp_set_num_threads(threads); };
+  const int nice = options_.nice;
+  pool.thread_init = [threads, nice](int) {
+    omp_set_num_threads(threads);
+    // Linux: PRIO_PROCESS with a thread id sets that thread's nice value.
+    // Best effort: a failure leaves the thread at the process's priority.
+    if (nice > 0) setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), nice);
+  };
   pool_ = std::make_unique<WorkerPool>(std::move(pool));
 }
 

@@ -12,7 +12,7 @@
 //
 // Threads: training runs on the pool's workers, each of which sizes its
 // OpenMP team with omp_set_num_threads(threads_per_worker) (see the oneDNN
-// rule in worker_pool.h). Public methods are thread-safe. The stores are not
+// rule in worker_pool.h) and lowers its priority by Options::nice. Public methods are thread-safe. The stores are not
 // owned and must outlive the manager.
 //
 // Example:
@@ -42,6 +42,10 @@ class JobManager {
   struct Options {
     int workers = 1;
     int threads_per_worker = 1;
+    // Added to each training thread's nice value (0..19), so predictions
+    // and RPCs win the cores from a long training job; the OpenMP threads
+    // a worker starts inherit it. Unprivileged (it only lowers priority).
+    int nice = 0;
     int max_queued_jobs = 64;
     absl::Duration progress_interval = absl::Milliseconds(250);
     // How long CancelJob waits for a running job to stop.

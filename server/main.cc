@@ -32,6 +32,9 @@ ABSL_FLAG(int, threads_per_worker, 0,
           "oneDNN/OpenMP threads of each training worker; 0 = cores / "
           "workers. workers x threads_per_worker must not exceed the cores.");
 ABSL_FLAG(int, predict_threads, 1, "Threads serving predictions.");
+ABSL_FLAG(int, training_nice, 0,
+          "Nice value (0..19) of the training threads: higher lets "
+          "predictions take the cores from a running training job.");
 ABSL_FLAG(int64_t, max_upload_bytes, int64_t{1} << 30,
           "Largest dataset upload accepted, in bytes.");
 ABSL_FLAG(int, max_queued_jobs, 64, "Jobs that may wait in the queue.");
@@ -101,6 +104,7 @@ int main(int argc, char** argv) {
     options.threads_per_worker = std::max(1, cores / options.workers);
   }
   options.predict_threads = absl::GetFlag(FLAGS_predict_threads);
+  options.training_nice = absl::GetFlag(FLAGS_training_nice);
   options.max_upload_bytes = absl::GetFlag(FLAGS_max_upload_bytes);
   options.max_queued_jobs = absl::GetFlag(FLAGS_max_queued_jobs);
   options.limits.max_dataset_rows = absl::GetFlag(FLAGS_max_dataset_rows);

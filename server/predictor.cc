@@ -15,6 +15,8 @@ namespace profundo::server {
 namespace {
 
 constexpr int kDefaultBatchSize = 32;
+// Models whose resolved versions are cached; past it the cache starts over.
+constexpr size_t kMaxResolvedModels = 1024;
 // Rows run between two looks at the caller's cancellation.
 constexpr int64_t kRowsPerChunk = 1024;
 
@@ -84,9 +86,58 @@ absl::StatusOr<Tensor> DecodeInputs(const v1::FloatTensor& inputs,
   return x;
 }
 
-void ToProto(const Tensor& t, v1::FloatTensor* out) {
-  for (int64_t d : t.shape()) out->add_shape(d);
-  out->mutable_values()->Add(t.values().begin(), t.values().end());
+// Checks that each row of `x` holds the model's input and reshapes `x` to
+// [rows, the model's input shape...].
+absl::Status ToModelShape(const Model& model, Tensor* x) {
+  const Shape& input = model.input_shape();
+  const int64_t per_row = NumElements(input);
+  if (x->row_size() != per_row) {
+    return Invalid(absl::StrCat(
+        "inputs.shape ", ShapeToString(x->shape()), ": each row must have ",
+        per_row, " values (the model's input shape ", ShapeToString(input),
+        ")"));
+  }
+  Shape shape = {x->dim(0)};
+  shape.insert(shape.end(), input.begin(), input.end());
+  x->Reshape(shape);
+  return absl::OkStatus();
+}
+
+// Rows [begin, end) of `t` as a FloatTensor.
+void ToProto(const Tensor& t, int64_t begin, int64_t end, v1::FloatTensor* out) {
+  out->add_shape(end - begin);
+  for (size_t i = 1; i < t.shape().size(); ++i) out->add_shape(t.shape()[i]);
+  const int64_t k = t.row_size();
+  out->mutable_values()->Add(t.data() + begin * k, t.data() + end * k);
+}
+
+// The response for rows [begin, end) of `probabilities` (and `stddev`).
+v1::PredictResponse MakeResponse(const ModelVersionRecord& version,
+                                 const Tensor& probabilities, int64_t begin,
+                                 int64_t end, const Tensor* stddev = nullptr) {
+  v1::PredictResponse response;
+  response.set_model_id(version.model_id);
+  response.set_version(version.version.version());
+  ToProto(probabilities, begin, end, response.mutable_probabilities());
+  if (stddev != nullptr) ToProto(*stddev, begin, end, response.mutable_std());
+  const int64_t k = probabilities.row_size();
+  for (int64_t r = begin; r < end; ++r) {
+    const float* row = probabilities.data() + r * k;
+    int64_t best = 0;
+    for (int64_t c = 1; c < k; ++c) {
+      if (row[c] > row[best]) best = c;
+    }
+    response.add_top_class(static_cast<int32_t>(best));
+    response.add_top_probability(row[best]);
+  }
+  return response;
+}
+
+// The smallest power of two >= rows.
+int64_t PaddedRows(int64_t rows) {
+  int64_t padded = 1;
+  while (padded < rows) padded *= 2;
+  return padded;
 }
 
 }  // namespace
@@ -96,7 +147,7 @@ Predictor::Predictor(Catalog* catalog, BlobStore* blobs, Options options)
   caches_.resize(std::max(1, options_.threads));
   WorkerPool::Options pool;
   pool.workers = std::max(1, options_.threads);
-  pool.max_queued = options_.max_queued;
+  pool.max_queued = pool.workers;  // drain tasks only; requests wait in pending_
   const int omp_threads = options_.omp_threads;
   pool.thread_init = [omp_threads](int) { omp_set_num_threads(omp_threads); };
   pool_ = std::make_unique<WorkerPool>(std::move(pool));
@@ -154,6 +205,32 @@ absl::StatusOr<ModelVersionRecord> Predictor::ResolveVersion(
   return catalog_->GetModelVersion(request.model_id(), chosen->version());
 }
 
+absl::StatusOr<Predictor::VersionPtr> Predictor::Resolve(
+    const v1::PredictRequest& request) {
+  // Read before the lookups: a change committed after this read bumps it,
+  // so what is stored below is never taken for newer than it is.
+  const int64_t generation = catalog_->ModelVersionsGeneration();
+  {
+    absl::MutexLock lock(&resolved_mu_);
+    auto model = resolved_.find(request.model_id());
+    if (model != resolved_.end()) {
+      auto it = model->second.find(request.version());
+      if (it != model->second.end() && it->second.generation == generation) {
+        return it->second.record;
+      }
+    }
+  }
+  PROFUNDO_ASSIGN_OR_RETURN(ModelVersionRecord record, ResolveVersion(request));
+  auto shared = std::make_shared<const ModelVersionRecord>(std::move(record));
+  absl::MutexLock lock(&resolved_mu_);
+  if (resolved_.size() >= kMaxResolvedModels &&
+      !resolved_.contains(request.model_id())) {
+    resolved_.clear();
+  }
+  resolved_[request.model_id()][request.version()] = {generation, shared};
+  return shared;
+}
+
 void Predictor::Predict(const v1::PredictRequest& request,
                         Cancelled cancelled, Done done) {
   auto fail = [&](absl::Status status) { done(std::move(status)); };
@@ -167,33 +244,148 @@ void Predictor::Predict(const v1::PredictRequest& request,
   if (!status.ok()) return fail(status);
   if (request.batch_size() < 0) return fail(Invalid("batch_size must be >= 0"));
   if (!request.has_inputs()) return fail(Invalid("inputs is required"));
-  absl::StatusOr<ModelVersionRecord> version = ResolveVersion(request);
+  absl::StatusOr<VersionPtr> version = Resolve(request);
   if (!version.ok()) return fail(version.status());
   absl::StatusOr<Tensor> x =
       DecodeInputs(request.inputs(), options_.limits.max_predict_rows);
   if (!x.ok()) return fail(x.status());
-  auto shared_done = std::make_shared<Done>(std::move(done));
-  auto shared_x = std::make_shared<Tensor>(*std::move(x));
-  absl::Status queued = pool_->Submit(
-      "", [this, &request, version = *std::move(version), shared_x,
-           cancelled = std::move(cancelled),
-           shared_done](const TaskContext& context) {
-        absl::StatusOr<v1::PredictResponse> result;
-        try {
-          result = Run(request, std::move(*shared_x), version, cancelled,
-                       context.worker);
-        } catch (const std::exception& e) {  // nothing may escape a worker
-          result = absl::InternalError(absl::StrCat("internal error: ", e.what()));
-        }
-        (*shared_done)(std::move(result));
-      });
-  if (!queued.ok()) {
-    if (absl::IsResourceExhausted(queued)) {
-      queued = absl::ResourceExhaustedError(
-          "too many predictions are waiting; retry later");
+  Pending pending;
+  pending.request = &request;
+  pending.version = *std::move(version);
+  pending.x = *std::move(x);
+  pending.cancelled = std::move(cancelled);
+  pending.done = std::move(done);
+  pending.batchable = request.mc_samples() == 0 && request.batch_size() == 0 &&
+                      pending.x.dim(0) <= kMaxBatchRows;
+  bool full = false;
+  bool start_drain = false;
+  {
+    absl::MutexLock lock(&queue_mu_);
+    full = static_cast<int>(pending_.size()) >= options_.max_queued;
+    if (!full) {
+      pending_.push_back(std::move(pending));
+      start_drain = drains_ < pool_->workers();
+      if (start_drain) ++drains_;
     }
-    (*shared_done)(queued);
   }
+  if (full) {
+    return pending.done(absl::ResourceExhaustedError(
+        "too many predictions are waiting; retry later"));
+  }
+  if (!start_drain) return;
+  absl::Status started = pool_->Submit(
+      "", [this](const TaskContext& context) { Drain(context.worker); });
+  if (started.ok()) return;
+  // The pool is shut down: fail what no drain is left to serve.
+  std::deque<Pending> orphans;
+  {
+    absl::MutexLock lock(&queue_mu_);
+    if (--drains_ == 0) orphans.swap(pending_);
+  }
+  for (Pending& p : orphans) p.done(started);
+}
+
+std::vector<Predictor::Pending> Predictor::TakeBatch() {
+  std::vector<Pending> batch;
+  batch.push_back(std::move(pending_.front()));
+  pending_.pop_front();
+  if (!batch.front().batchable) return batch;
+  // Not a reference into `batch`, which grows below.
+  const VersionPtr version = batch.front().version;
+  int64_t rows = batch.front().x.dim(0);
+  for (auto it = pending_.begin(); it != pending_.end();) {
+    if (it->batchable && rows + it->x.dim(0) <= kMaxBatchRows &&
+        it->version->model_id == version->model_id &&
+        it->version->version.version() == version->version.version()) {
+      rows += it->x.dim(0);
+      batch.push_back(std::move(*it));
+      it = pending_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  return batch;
+}
+
+void Predictor::Drain(int worker) {
+  for (;;) {
+    std::vector<Pending> batch;
+    {
+      absl::MutexLock lock(&queue_mu_);
+      if (pending_.empty()) {
+        --drains_;
+        return;
+      }
+      batch = TakeBatch();
+    }
+    std::vector<absl::StatusOr<v1::PredictResponse>> results;
+    try {
+      if (batch.front().batchable) {
+        results = PredictBatch(&batch, worker);
+      } else {
+        Pending& p = batch.front();
+        results.push_back(
+            Run(*p.request, std::move(p.x), *p.version, p.cancelled, worker));
+      }
+    } catch (const std::exception& e) {  // nothing may escape a worker
+      results.assign(batch.size(), absl::InternalError(
+                                       absl::StrCat("internal error: ", e.what())));
+    }
+    for (size_t i = 0; i < batch.size(); ++i) batch[i].done(std::move(results[i]));
+  }
+}
+
+std::vector<absl::StatusOr<v1::PredictResponse>> Predictor::PredictBatch(
+    std::vector<Pending>* batch, int worker) {
+  const ModelVersionRecord& version = *batch->front().version;
+  absl::StatusOr<Model*> model = LoadModel(version, worker);
+  if (!model.ok()) return {batch->size(), model.status()};
+  // Who still waits, with rows of the model's shape, gets a share of one
+  // pass over all rows, padded with zero rows to a power of two.
+  std::vector<absl::StatusOr<v1::PredictResponse>> results(batch->size());
+  std::vector<bool> member(batch->size(), false);
+  int64_t rows = 0;
+  Shape shape;  // [padded rows, the model's input shape...]
+  for (size_t i = 0; i < batch->size(); ++i) {
+    Pending& p = (*batch)[i];
+    if (p.cancelled != nullptr && p.cancelled()) {
+      results[i] = CallerWentAway();  // it waited in the queue
+      continue;
+    }
+    absl::Status shaped = ToModelShape(**model, &p.x);
+    if (!shaped.ok()) {
+      results[i] = shaped;
+      continue;
+    }
+    member[i] = true;
+    rows += p.x.dim(0);
+    shape = p.x.shape();
+  }
+  if (rows == 0) return results;
+  shape[0] = PaddedRows(rows);
+  Tensor x(shape);
+  float* at = x.data();
+  for (size_t i = 0; i < batch->size(); ++i) {
+    if (!member[i]) continue;
+    const Tensor& in = (*batch)[i].x;
+    std::memcpy(at, in.data(), sizeof(float) * in.size());
+    at += in.size();
+  }
+  std::memset(at, 0, sizeof(float) * (x.data() + x.size() - at));
+  absl::StatusOr<Tensor> probabilities =
+      (*model)->Predict(x, static_cast<int>(shape[0]));
+  int64_t begin = 0;
+  for (size_t i = 0; i < batch->size(); ++i) {
+    if (!member[i]) continue;
+    if (!probabilities.ok()) {
+      results[i] = probabilities.status();
+      continue;
+    }
+    const int64_t end = begin + (*batch)[i].x.dim(0);
+    results[i] = MakeResponse(version, *probabilities, begin, end);
+    begin = end;
+  }
+  return results;
 }
 
 absl::StatusOr<Model*> Predictor::LoadModel(const ModelVersionRecord& version,
@@ -222,24 +414,11 @@ absl::StatusOr<v1::PredictResponse> Predictor::Run(
   auto gone = [&] { return cancelled != nullptr && cancelled(); };
   if (gone()) return CallerWentAway();  // it waited in the queue
   PROFUNDO_ASSIGN_OR_RETURN(Model * model, LoadModel(version, worker));
-  const Shape& input = model->input_shape();
-  const int64_t per_row = NumElements(input);
-  if (x.row_size() != per_row) {
-    return Invalid(absl::StrCat(
-        "inputs.shape ", ShapeToString(x.shape()), ": each row must have ",
-        per_row, " values (the model's input shape ", ShapeToString(input),
-        ")"));
-  }
+  PROFUNDO_RETURN_IF_ERROR(ToModelShape(*model, &x));
   const int64_t rows = x.dim(0);
-  Shape shape = {rows};
-  shape.insert(shape.end(), input.begin(), input.end());
-  x.Reshape(shape);
   const int batch_size =
       request.batch_size() > 0 ? request.batch_size() : kDefaultBatchSize;
 
-  v1::PredictResponse response;
-  response.set_model_id(version.model_id);
-  response.set_version(version.version.version());
   // Chunks of rows, so that a caller who went away stops the work.
   std::vector<float> probabilities, stds;
   int64_t k = 0;
@@ -265,20 +444,11 @@ absl::StatusOr<v1::PredictResponse> Predictor::Run(
                          p.values().end());
   }
   const Tensor out({rows, k}, std::move(probabilities));
-  ToProto(out, response.mutable_probabilities());
   if (request.mc_samples() > 0) {
-    ToProto(Tensor({rows, k}, std::move(stds)), response.mutable_std());
+    const Tensor stddev({rows, k}, std::move(stds));
+    return MakeResponse(version, out, 0, rows, &stddev);
   }
-  for (int64_t r = 0; r < rows; ++r) {
-    const float* row = out.data() + r * k;
-    int64_t best = 0;
-    for (int64_t c = 1; c < k; ++c) {
-      if (row[c] > row[best]) best = c;
-    }
-    response.add_top_class(static_cast<int32_t>(best));
-    response.add_top_probability(row[best]);
-  }
-  return response;
+  return MakeResponse(version, out, 0, rows);
 }
 
 }  // namespace profundo::server

@@ -6,6 +6,22 @@
 // (cancelled, deadline passed) is dropped before it runs, or stops between
 // chunks of rows, answering CANCELLED.
 //
+// Batching: a prediction thread takes the oldest waiting request and, if it
+// is a plain one (mc_samples 0, batch_size unset, at most kMaxBatchRows
+// rows), every other waiting plain request for the same model version, up
+// to kMaxBatchRows rows in all, and runs them as one forward pass (rows
+// padded to a power of two, so the engine keeps a handful of primitive
+// shapes). Under concurrent one-image requests this reads the weights once
+// per batch instead of once per request. A row's probabilities may differ
+// in the last bits with the batch it ran in; MC-dropout and larger requests
+// run alone.
+//
+// Resolving (model_id, version) to a READY version record reads the catalog
+// (two SQLite queries and the model's whole record); the results are cached
+// and reused while Catalog::ModelVersionsGeneration() stays the same, so a
+// steady stream of predictions costs no catalog work and a newly READY
+// version is served from the next request on.
+//
 // oneDNN rule (see worker_pool.h): each prediction thread keeps its own
 // small LRU cache of loaded models, indexed by TaskContext::worker and used
 // only by that thread, so a Model is never shared between threads. A model
@@ -21,6 +37,8 @@
 #ifndef PROFUNDO_SERVER_PREDICTOR_H_
 #define PROFUNDO_SERVER_PREDICTOR_H_
 
+#include <cstdint>
+#include <deque>
 #include <functional>
 #include <list>
 #include <memory>
@@ -28,7 +46,10 @@
 #include <utility>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "engine/model.h"
 #include "profundo/v1/service.pb.h"
 #include "server/blob_store.h"
@@ -43,7 +64,7 @@ class Predictor {
   struct Options {
     int threads = 1;             // prediction threads
     int omp_threads = 1;         // OpenMP threads of each
-    int max_queued = 256;        // waiting requests
+    int max_queued = 256;        // waiting requests (RESOURCE_EXHAUSTED past it)
     int models_per_thread = 4;   // cache size per thread
     // max_predict_rows and max_mc_samples apply here.
     Limits limits;
@@ -67,6 +88,9 @@ class Predictor {
   // Finishes the queued requests, then stops the threads.
   void Shutdown();
 
+  // Most rows one batched forward pass takes.
+  static constexpr int64_t kMaxBatchRows = 64;
+
  private:
   struct CachedModel {
     std::string model_id;
@@ -76,14 +100,41 @@ class Predictor {
   // Most recently used first. Touched only by its own thread.
   using ModelCache = std::list<CachedModel>;
 
+  // A READY version's record, shared by the requests that resolve to it.
+  using VersionPtr = std::shared_ptr<const ModelVersionRecord>;
+  struct Resolved {
+    int64_t generation = 0;  // Catalog::ModelVersionsGeneration() read before
+    VersionPtr record;
+  };
+  // A checked request waiting for a prediction thread.
+  struct Pending {
+    const v1::PredictRequest* request = nullptr;
+    VersionPtr version;
+    Tensor x;  // the decoded inputs
+    Cancelled cancelled;
+    Done done;
+    bool batchable = false;  // plain and small: may share a forward pass
+  };
+
+  // ResolveVersion through resolved_.
+  absl::StatusOr<VersionPtr> Resolve(const v1::PredictRequest& request);
   // Resolves version 0 to the latest READY version; checks state.
   absl::StatusOr<ModelVersionRecord> ResolveVersion(
       const v1::PredictRequest& request);
+  // A prediction thread's task: runs batches off pending_ until it is empty.
+  void Drain(int worker);
+  // The oldest pending request and the waiting ones that may join it.
+  std::vector<Pending> TakeBatch() ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_);
+  // Runs one request alone (MC dropout, batch_size set, many rows).
   absl::StatusOr<v1::PredictResponse> Run(const v1::PredictRequest& request,
                                           Tensor x,
                                           const ModelVersionRecord& version,
                                           const Cancelled& cancelled,
                                           int worker);
+  // Runs batchable requests of one version as one forward pass: one
+  // result per request, in order.
+  std::vector<absl::StatusOr<v1::PredictResponse>> PredictBatch(
+      std::vector<Pending>* batch, int worker);
   absl::StatusOr<Model*> LoadModel(const ModelVersionRecord& version,
                                    int worker);
 
@@ -92,6 +143,14 @@ class Predictor {
   const Options options_;
   // One per prediction thread; sized before the threads start.
   std::vector<ModelCache> caches_;
+  absl::Mutex resolved_mu_;
+  // model_id -> requested version (0 = latest READY) -> READY record.
+  absl::flat_hash_map<std::string, absl::flat_hash_map<int64_t, Resolved>>
+      resolved_ ABSL_GUARDED_BY(resolved_mu_);
+  absl::Mutex queue_mu_;
+  std::deque<Pending> pending_ ABSL_GUARDED_BY(queue_mu_);
+  // Drain tasks queued or running on pool_ (at most options_.threads).
+  int drains_ ABSL_GUARDED_BY(queue_mu_) = 0;
   std::unique_ptr<WorkerPool> pool_;
 };
 

@@ -33,6 +33,9 @@ absl::Status ValidateServerOptions(const ServerOptions& o, int cores) {
         o.threads_per_worker, ") must not exceed the ", cores,
         " cores of this machine"));
   }
+  if (o.training_nice < 0 || o.training_nice > 19) {
+    return absl::InvalidArgumentError("--training_nice must be in [0, 19]");
+  }
   if (o.predict_threads < 1) {
     return absl::InvalidArgumentError("--predict_threads must be >= 1");
   }
@@ -91,6 +94,7 @@ absl::Status ProfundoServer::Init() {
   JobManager::Options job_options;
   job_options.workers = options_.workers;
   job_options.threads_per_worker = options_.threads_per_worker;
+  job_options.nice = options_.training_nice;
   job_options.max_queued_jobs = options_.max_queued_jobs;
   job_options.progress_interval = options_.progress_interval;
   job_options.limits = options_.limits;

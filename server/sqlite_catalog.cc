@@ -375,6 +375,10 @@ absl::StatusOr<ModelVersionRecord> SqliteCatalog::GetModelVersion(
   return r;
 }
 
+int64_t SqliteCatalog::ModelVersionsGeneration() const {
+  return model_versions_generation_.load();
+}
+
 // -------------------------------------------------------------------- jobs
 
 absl::Status SqliteCatalog::InsertJob(JobRecord* job,
@@ -453,7 +457,9 @@ absl::Status SqliteCatalog::InsertJob(JobRecord* job,
     s.Text(1, job->job.id()).Int(2, 1).Proto(3, *event);
     PROFUNDO_RETURN_IF_ERROR(s.Run());
   }
-  return txn.Commit();
+  PROFUNDO_RETURN_IF_ERROR(txn.Commit());
+  model_versions_generation_.fetch_add(1);
+  return absl::OkStatus();
 }
 
 absl::StatusOr<JobRecord> SqliteCatalog::GetJob(const std::string& id) {
@@ -573,7 +579,9 @@ absl::Status SqliteCatalog::FinishJob(JobRecord* job,
                                             " has no version ",
                                             version.version.version()));
   }
-  return txn.Commit();
+  PROFUNDO_RETURN_IF_ERROR(txn.Commit());
+  model_versions_generation_.fetch_add(1);
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::vector<v1::JobEvent>> SqliteCatalog::ListJobEvents(

@@ -11,6 +11,8 @@
 #ifndef PROFUNDO_SERVER_SQLITE_CATALOG_H_
 #define PROFUNDO_SERVER_SQLITE_CATALOG_H_
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -44,6 +46,8 @@ class SqliteCatalog final : public Catalog {
                                                       int limit) override;
   absl::StatusOr<ModelVersionRecord> GetModelVersion(
       const std::string& model_id, int64_t version) override;
+  // Counts this process's changes: one process owns the database file.
+  int64_t ModelVersionsGeneration() const override;
 
   absl::Status InsertJob(JobRecord* job, absl::string_view model_name,
                          const v1::ModelVersion& version_info,
@@ -77,6 +81,8 @@ class SqliteCatalog final : public Catalog {
 
   absl::Mutex mu_;
   sqlite3* const db_ ABSL_GUARDED_BY(mu_);
+  // Bumped after each commit that changes a model version.
+  std::atomic<int64_t> model_versions_generation_{0};
 };
 
 }  // namespace profundo::server

@@ -2,8 +2,13 @@
 // table of bad inputs, each with its specific code and a message naming the
 // field. Small synthetic data and tiny models keep it fast.
 #include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <memory>
+#include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/synchronization/notification.h"
@@ -31,6 +36,7 @@ using ::profundo::server::testing::UploadIdx;
 using ::profundo::server::testing::UploadPlan;
 using ::profundo::server::testing::WatchAll;
 using ::profundo::server::testing::WatchUntil;
+using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::SizeIs;
@@ -488,6 +494,97 @@ TEST_F(ServiceTest, McDropoutPredictionHasMeanAndStd) {
   EXPECT_GT(total_std, 0);  // dropout stays active: the samples differ
 }
 
+// The predictor caches resolved versions; a newly READY version must still
+// be what version 0 means from then on, and older versions stay reachable.
+TEST_F(ServiceTest, PredictServesTheLatestReadyVersion) {
+  Synthetic data;
+  v1::Dataset ds = MustUpload(data);
+  absl::StatusOr<v1::Job> first = Submit(TinySpec(), ds.id(), Config(1), "", "versioned");
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_EQ(WaitForEnd(first->id()).state(), v1::JOB_STATE_SUCCEEDED);
+  for (int i = 0; i < 3; ++i) {  // the second and third hit the cache
+    absl::StatusOr<v1::PredictResponse> p =
+        Predict(first->model_id(), Rows(data, 1), {1, 16});
+    ASSERT_TRUE(p.ok()) << p.status();
+    EXPECT_EQ(p->version(), 1);
+  }
+  absl::StatusOr<v1::Job> second = Submit(TinySpec(), ds.id(), Config(2), "", "versioned");
+  ASSERT_TRUE(second.ok()) << second.status();
+  ASSERT_EQ(second->model_id(), first->model_id());
+  ASSERT_EQ(second->model_version(), 2);
+  ASSERT_EQ(WaitForEnd(second->id()).state(), v1::JOB_STATE_SUCCEEDED);
+  absl::StatusOr<v1::PredictResponse> latest =
+      Predict(first->model_id(), Rows(data, 1), {1, 16});
+  ASSERT_TRUE(latest.ok()) << latest.status();
+  EXPECT_EQ(latest->version(), 2);
+  v1::PredictRequest older;
+  older.set_model_id(first->model_id());
+  older.set_version(1);
+  older.mutable_inputs()->add_shape(1);
+  older.mutable_inputs()->add_shape(16);
+  for (float v : Rows(data, 1)) older.mutable_inputs()->add_values(v);
+  absl::StatusOr<v1::PredictResponse> one = Call(stub_.get(), &Stub::Predict, older);
+  ASSERT_TRUE(one.ok()) << one.status();
+  EXPECT_EQ(one->version(), 1);
+}
+
+// Concurrent plain predictions share forward passes (Predictor batching):
+// each caller still gets the answer for its own rows, as a lone request
+// would (to float rounding), and a malformed request in a batch fails alone.
+TEST_F(ServiceTest, ConcurrentPredictionsGetTheirOwnRows) {
+  Synthetic data;
+  v1::Dataset ds = MustUpload(data);
+  absl::StatusOr<v1::Job> job = Submit(TinySpec(), ds.id(), Config(1));
+  ASSERT_TRUE(job.ok()) << job.status();
+  ASSERT_EQ(WaitForEnd(job->id()).state(), v1::JOB_STATE_SUCCEEDED);
+  const std::vector<float> all = Rows(data, 40);
+  auto rows = [&](int first, int n) {
+    return std::vector<float>(all.begin() + first * 16, all.begin() + (first + n) * 16);
+  };
+  std::vector<v1::PredictResponse> alone(40);
+  for (int r = 0; r < 40; ++r) {
+    absl::StatusOr<v1::PredictResponse> p = Predict(job->model_id(), rows(r, 1), {1, 16});
+    ASSERT_TRUE(p.ok()) << p.status();
+    alone[r] = *p;
+  }
+  constexpr int kThreads = 12;
+  std::vector<std::thread> threads;
+  std::vector<std::string> failures(kThreads);
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 20; ++i) {
+        const int first = (t * 7 + i * 3) % 38;
+        const int n = 1 + (t + i) % 3;  // 1 to 3 rows
+        if (t == 0 && i % 5 == 0) {     // wrong row size: fails alone
+          if (!absl::IsInvalidArgument(
+                  Predict(job->model_id(), std::vector<float>(15), {1, 15}).status())) {
+            failures[t] = "a malformed request did not fail with INVALID_ARGUMENT";
+          }
+          continue;
+        }
+        absl::StatusOr<v1::PredictResponse> p =
+            Predict(job->model_id(), rows(first, n), {n, 4, 4});
+        if (!p.ok() || p->top_class_size() != n ||
+            p->probabilities().shape(0) != n) {
+          failures[t] = p.ok() ? "wrong row count" : p.status().ToString();
+          return;
+        }
+        for (int r = 0; r < n; ++r) {
+          const v1::PredictResponse& want = alone[first + r];
+          for (int c = 0; c < 3; ++c) {
+            if (std::abs(p->probabilities().values(r * 3 + c) -
+                         want.probabilities().values(c)) > 1e-5) {
+              failures[t] = absl::StrCat("row ", first + r, " differs");
+            }
+          }
+        }
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  for (const std::string& f : failures) EXPECT_EQ(f, "");
+}
+
 TEST_F(ServiceTest, SubmitWithClientIdIsIdempotent) {
   v1::Dataset ds = MustUpload();
   absl::StatusOr<v1::Job> first = Submit(TinySpec(), ds.id(), Config(1), "my-job-1");
@@ -531,6 +628,37 @@ TEST_F(ServiceTest, CancelRunningJobStopsItWithinABatch) {
   get_model.set_model_id(job->model_id());
   EXPECT_EQ(Call(stub_.get(), &Stub::GetModel, get_model)->versions(0).state(),
             v1::MODEL_VERSION_STATE_FAILED);
+}
+
+// The nice value of each thread of this process (/proc/self/task/*/stat,
+// field 19).
+std::vector<int> ThreadNiceValues() {
+  std::vector<int> out;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream in(task.path() / "stat");
+    std::string stat((std::istreambuf_iterator<char>(in)), {});
+    // Fields after the ")" that closes the command name: state is field 3.
+    std::istringstream rest(stat.substr(stat.rfind(')') + 2));
+    std::string field;
+    for (int i = 3; i <= 19 && rest >> field; ++i) {
+      if (i == 19) out.push_back(std::stoi(field));
+    }
+  }
+  return out;
+}
+
+TEST_F(ServiceTest, TrainingThreadsRunAtTheTrainingNiceValue) {
+  ServerOptions options;
+  options.training_nice = 7;
+  Start(options);
+  v1::Dataset ds = MustUpload();
+  absl::StatusOr<v1::Job> job = Submit(TinySpec(), ds.id(), Config(100000));
+  ASSERT_TRUE(job.ok()) << job.status();
+  WatchUntil(stub_.get(), job->id(),
+             [](const v1::JobEvent& e) { return e.has_epoch_end(); });
+  EXPECT_THAT(ThreadNiceValues(), Contains(7));  // the training worker
+  EXPECT_THAT(ThreadNiceValues(), Contains(0));  // everything else
+  ASSERT_TRUE(CancelJob(job->id()).ok());
 }
 
 TEST_F(ServiceTest, QueueLimitUnfinishedModelAndDatasetInUse) {
@@ -644,6 +772,12 @@ TEST(ServerOptionsTest, FlagsAreValidated) {
   o.predict_threads = 0;
   EXPECT_THAT(std::string(ValidateServerOptions(o, 4).message()),
               HasSubstr("--predict_threads"));
+  o.predict_threads = 1;
+  o.training_nice = 20;
+  EXPECT_THAT(std::string(ValidateServerOptions(o, 4).message()),
+              HasSubstr("--training_nice"));
+  o.training_nice = 19;
+  EXPECT_TRUE(ValidateServerOptions(o, 4).ok());
 }
 
 // -------------------------------------------------- health and reflection
