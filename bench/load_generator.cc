@@ -14,12 +14,12 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "bench/echo.grpc.pb.h"
+#include "client/channel.h"
 #include "client/client.h"
 #include "client/grpc_status.h"
 #include "client/json.h"
+#include "engine/status_macros.h"
 #include "google/protobuf/struct.pb.h"
-#include "grpcpp/create_channel.h"
-#include "grpcpp/security/credentials.h"
 #include "grpcpp/support/channel_arguments.h"
 
 namespace profundo::bench {
@@ -30,14 +30,14 @@ using Clock = std::chrono::steady_clock;
 // One Predict call on one channel; the response is dropped.
 using Caller = std::function<absl::Status(const v1::PredictRequest&)>;
 
-// Channel `index` of a run: its own TCP connection (a local subchannel
-// pool), gRPC's default message limits raised as the CLI does.
-std::shared_ptr<grpc::Channel> MakeChannel(const std::string& server) {
+// One channel of a run: its own TCP connection (a local subchannel pool),
+// gRPC's default message limits raised as the CLI does.
+absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(
+    const LoadOptions& options) {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(64 << 20);
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  return grpc::CreateCustomChannel(server, grpc::InsecureChannelCredentials(),
-                                   args);
+  return CreateChannel(options.server, options.security, args);
 }
 
 Caller MakeCaller(const LoadOptions& options,
@@ -113,7 +113,9 @@ absl::StatusOr<LoadReport> RunLoad(
   }
   std::vector<Caller> callers;
   for (int c = 0; c < options.channels; ++c) {
-    callers.push_back(MakeCaller(options, MakeChannel(options.server)));
+    PROFUNDO_ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel,
+                              MakeChannel(options));
+    callers.push_back(MakeCaller(options, std::move(channel)));
   }
 
   const Clock::time_point start = Clock::now();

@@ -33,6 +33,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "client/channel.h"
 #include "profundo/v1/service.pb.h"
 
 namespace profundo::bench {
@@ -55,6 +56,8 @@ struct LoadOptions {
   absl::Duration call_timeout = absl::Seconds(30);
   // Sent as "authorization: Bearer <token>" when not empty.
   std::string bearer_token;
+  // TLS of every channel (client/channel.h); plaintext by default.
+  ChannelSecurity security;
 };
 
 struct LoadReport {

@@ -2,7 +2,7 @@
 //
 //   profundo-load --server 127.0.0.1:50051 --model_id m-... --clients 50
 //       --seconds 60 [--warmup_seconds 2] [--mc_samples 0] [--channels 1]
-//       [--target profundo|echo] [--token T] [--json]
+//       [--target profundo|echo] [--token T] [--tls_ca ca.crt] [--json]
 //
 // Each request carries one Fashion-MNIST test image ([1, 28, 28] float32,
 // raw 0-255 pixels, as `profundo predict` sends them; the model's stored
@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -19,6 +20,7 @@
 #include "absl/flags/usage.h"
 #include "absl/time/time.h"
 #include "bench/load_generator.h"
+#include "client/channel.h"
 #include "client/cli/input_file.h"
 #include "client/float_tensor.h"
 
@@ -38,6 +40,10 @@ ABSL_FLAG(double, warmup_seconds, 2, "Unmeasured seconds before.");
 ABSL_FLAG(int, mc_samples, 0, "MC-dropout samples per request (0: plain).");
 ABSL_FLAG(std::string, token, "",
           "Bearer token (default: $PROFUNDO_TOKEN).");
+ABSL_FLAG(bool, tls, false, "TLS with the system's root CAs.");
+ABSL_FLAG(std::string, tls_ca, "", "PEM CA to trust (implies --tls).");
+ABSL_FLAG(std::string, tls_cert, "", "PEM client certificate (mutual TLS).");
+ABSL_FLAG(std::string, tls_key, "", "PEM client key (mutual TLS).");
 ABSL_FLAG(std::string, images,
           "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz",
           "IDX images (raw or gzip) to send, one per request.");
@@ -73,6 +79,16 @@ int main(int argc, char** argv) {
   options.bearer_token = absl::GetFlag(FLAGS_token);
   if (options.bearer_token.empty() && std::getenv("PROFUNDO_TOKEN") != nullptr) {
     options.bearer_token = std::getenv("PROFUNDO_TOKEN");
+  }
+  options.security.tls = absl::GetFlag(FLAGS_tls);
+  for (auto [flag, path, pem] :
+       {std::tuple{"--tls_ca", absl::GetFlag(FLAGS_tls_ca), &options.security.root_certs_pem},
+        std::tuple{"--tls_cert", absl::GetFlag(FLAGS_tls_cert), &options.security.cert_chain_pem},
+        std::tuple{"--tls_key", absl::GetFlag(FLAGS_tls_key), &options.security.private_key_pem}}) {
+    if (path.empty()) continue;
+    absl::StatusOr<std::string> read = profundo::ReadPemFile(flag, path);
+    if (!read.ok()) return Fail(std::string(read.status().message()), 2);
+    *pem = *std::move(read);
   }
   const std::string model_id = absl::GetFlag(FLAGS_model_id);
   if (model_id.empty() && options.target == profundo::bench::LoadTarget::kProfundo) {
