@@ -264,9 +264,13 @@ with open(os.path.join(out, "spec.json"), "w") as f:
 PY
 chmod 644 "$work"/in/*
 
-port=$("$py" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-# The plaintext health-only port (--health_listen) of this run.
-health_port=$("$py" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+# Two free loopback ports: the API and the plaintext health-only port
+# (--health_listen) of this run.
+read -r port health_port < <("$py" -c '
+import socket
+a, b = socket.socket(), socket.socket()
+a.bind(("127.0.0.1", 0)); b.bind(("127.0.0.1", 0))
+print(a.getsockname()[1], b.getsockname()[1])')
 if [ -n "${PROFUNDO_CLI:-}" ]; then
   in_dir=$work/in
   cli() { "$PROFUNDO_CLI" --server="127.0.0.1:$port" "$@"; }

@@ -88,7 +88,7 @@ class SecurityE2eTest : public ::testing::Test {
   static Result Cli(std::vector<std::string> args, int port = 0) {
     args.insert(args.begin(),
                 {PROFUNDO_CLI_BIN, "--timeout=10s",
-                 absl::StrCat("--server=localhost:", port == 0 ? port_ : port)});
+                 absl::StrCat("--server=127.0.0.1:", port == 0 ? port_ : port)});
     return RunToEnd(args, Path("cli"));
   }
   static std::string TlsCa() { return "--tls_ca=" + certs_->Path("ca.crt"); }

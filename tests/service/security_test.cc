@@ -92,7 +92,7 @@ class SecurityTest : public ::testing::Test {
       security.private_key_pem = cert->Read("client.key");
     }
     auto channel = CreateChannel(
-        absl::StrCat("localhost:", port == 0 ? server_->port() : port),
+        absl::StrCat("127.0.0.1:", port == 0 ? server_->port() : port),
         security);
     EXPECT_TRUE(channel.ok()) << channel.status();
     ClientOptions options;
@@ -325,7 +325,7 @@ TEST_F(SecurityTest, ReflectionNeedsNoTokenAndHealthPortServesOnlyHealth) {
   ChannelSecurity tls;
   tls.root_certs_pem = ca_.Read("ca.crt");
   auto channel =
-      CreateChannel(absl::StrCat("localhost:", server_->port()), tls);
+      CreateChannel(absl::StrCat("127.0.0.1:", server_->port()), tls);
   ASSERT_TRUE(channel.ok());
   absl::StatusOr<std::string> services = ListServices(*channel);
   ASSERT_TRUE(services.ok()) << services.status();
