@@ -35,8 +35,15 @@ MODELS = {
 TARGETS = {("seed_bn_nadam", 32): 0.18, ("seed_bn_nadam", 256): 0.33}
 
 
+# OMP_WAIT_POLICY for both frameworks' processes (both use libgomp); None
+# leaves the environment's (libgomp's default: spin a while, then sleep).
+WAIT_POLICY = None
+
+
 def run_json(cmd, threads):
     env = dict(os.environ, OMP_NUM_THREADS=str(threads))
+    if WAIT_POLICY:
+        env["OMP_WAIT_POLICY"] = WAIT_POLICY
     load = os.getloadavg()[0]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env)
     lines = [l for l in out.stdout.splitlines() if l.startswith("{")]
@@ -84,6 +91,7 @@ def median(values):
 
 def measure(args):
     results = {"threads": args.threads, "epochs": args.epochs, "reps": args.reps,
+               "omp_wait_policy": WAIT_POLICY or os.environ.get("OMP_WAIT_POLICY", "default"),
                "started": time.strftime("%Y-%m-%d %H:%M:%S"),
                "machine": machine_info(args), "peak": {}, "runs": []}
     sg, mm = [], []
@@ -215,7 +223,8 @@ def print_report(results, rows, mc_rows):
           f"core {pt['blas'].get('openblas_core', '?')}), numpy {pt['numpy']}, "
           f"Python {m['python']}")
     p = results["peak"]
-    print(f"Threads: {results['threads']} (OMP_NUM_THREADS and torch.set_num_threads); "
+    print(f"Threads: {results['threads']} (OMP_NUM_THREADS and torch.set_num_threads; "
+          f"OMP_WAIT_POLICY {results['omp_wait_policy']}); "
           f"epochs per run: {results['epochs']}; runs per framework: {results['reps']}, "
           f"alternating; medians over all epochs of all runs")
     print(f"GEMM floor: work / {p['floor_gflops']:.1f} GFLOP/s (the higher of the two "
@@ -280,7 +289,13 @@ def main():
                         "same float32 PyTorch runs")
     p.add_argument("--peak_reps", type=int, default=3)
     p.add_argument("--json", help="also write all raw results here")
+    p.add_argument("--omp_wait_policy", choices=["passive", "active"],
+                   help="OMP_WAIT_POLICY for both frameworks (passive: waiting "
+                        "threads sleep at once; on a loaded machine it avoids "
+                        "spinning on a descheduled partner thread)")
     args = p.parse_args()
+    global WAIT_POLICY
+    WAIT_POLICY = args.omp_wait_policy
     results = measure(args)
     rows, mc_rows = summarize(results)
     results["summary"], results["mc_summary"] = rows, mc_rows
