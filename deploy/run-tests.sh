@@ -2,8 +2,9 @@
 # Builds and runs Profundo's whole test suite, installing what it needs first.
 #
 #   deploy/run-tests.sh           everything: release build (all labels),
-#                                 ASan+UBSan build (all but slow), TSan build
-#                                 (worker pool and service tests)
+#                                 ASan+UBSan build (all but slow), libFuzzer
+#                                 short runs (clang, tests/fuzz/run.sh),
+#                                 TSan build (worker pool and service tests)
 #   deploy/run-tests.sh --quick   release build, unit tests only
 #
 # One build directory per configuration under build/; each is built once.
@@ -42,6 +43,11 @@ configure_and_build build/asan -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build/asan -LE slow --output-on-failure -j"$jobs"
+
+# libFuzzer (clang, ASan+UBSan): each target for a short run from its seed
+# corpus; a crash, leak, hang or RSS blow-up fails the suite.
+echo "== libFuzzer: short runs =="
+bash tests/fuzz/run.sh --seconds "${PROFUNDO_FUZZ_SECONDS:-20}" --jobs "$jobs"
 
 # ThreadSanitizer: the worker pool's tests, built alone.
 # Debian's Abseil and OpenMP runtime are not instrumented.

@@ -124,14 +124,18 @@ absl::StatusOr<std::unique_ptr<Model>> Model::Create(const v1::ModelSpec& spec,
     return absl::InvalidArgumentError(absl::StrCat(
         first_field, ".input_shape is required on the first layer"));
   }
+  // The element count, capped just above its limit as it grows (each factor
+  // is <= 2^24, so the capped product never overflows: found by fuzzing).
+  int64_t input_elements = 1;
   for (int64_t d : m->input_shape_) {
     if (d <= 0 || d > (int64_t{1} << 24)) {
       return absl::InvalidArgumentError(absl::StrCat(
           first_field, ".input_shape ", ShapeToString(m->input_shape_),
           " must have dimensions in [1, 16777216]"));
     }
+    input_elements = std::min(input_elements * d, (int64_t{1} << 26) + 1);
   }
-  if (NumElements(m->input_shape_) > (int64_t{1} << 26)) {
+  if (input_elements > (int64_t{1} << 26)) {
     return absl::InvalidArgumentError(
         absl::StrCat(first_field, ".input_shape is too large"));
   }

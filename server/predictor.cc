@@ -2,6 +2,7 @@
 
 #include <omp.h>
 
+#include <algorithm>
 #include <cstring>
 #include <exception>
 
@@ -17,8 +18,15 @@ namespace {
 constexpr int kDefaultBatchSize = 32;
 // Models whose resolved versions are cached; past it the cache starts over.
 constexpr size_t kMaxResolvedModels = 1024;
-// Rows run between two looks at the caller's cancellation.
+// Rows run between two looks at the caller's cancellation: 1024, or fewer
+// with more than 16 MC samples (each row then costs `mc_samples` passes),
+// but at least one batch.
 constexpr int64_t kRowsPerChunk = 1024;
+
+int64_t RowsPerChunk(int mc_samples, int batch_size) {
+  return std::max<int64_t>(batch_size,
+                           kRowsPerChunk * 16 / std::max(16, mc_samples));
+}
 
 absl::Status Invalid(absl::string_view message) {
   return absl::InvalidArgumentError(message);
@@ -422,10 +430,11 @@ absl::StatusOr<v1::PredictResponse> Predictor::Run(
   // Chunks of rows, so that a caller who went away stops the work.
   std::vector<float> probabilities, stds;
   int64_t k = 0;
-  for (int64_t begin = 0; begin < rows; begin += kRowsPerChunk) {
+  const int64_t chunk_rows = RowsPerChunk(request.mc_samples(), batch_size);
+  for (int64_t begin = 0; begin < rows; begin += chunk_rows) {
     if (gone()) return CallerWentAway();
-    const int64_t end = std::min(rows, begin + kRowsPerChunk);
-    const Tensor chunk = rows <= kRowsPerChunk ? std::move(x) : x.Rows(begin, end);
+    const int64_t end = std::min(rows, begin + chunk_rows);
+    const Tensor chunk = rows <= chunk_rows ? std::move(x) : x.Rows(begin, end);
     Tensor p;
     if (request.mc_samples() > 0) {
       absl::StatusOr<McPrediction> mc =
