@@ -418,6 +418,19 @@ TEST_F(HostileInputTest, MalformedIdsAndNamesAreRefused) {
                      },
                      absl::StatusCode::kInvalidArgument, "name"});
   }
+  // Not UTF-8: proto3 strings must be, so gRPC's deserializer refuses the
+  // message before our code sees it. A stream then just ends (the upload
+  // has no header); a unary call gets gRPC 1.51's own answer, UNIMPLEMENTED
+  // with no message (this pins it: a gRPC upgrade that changes it should
+  // be noticed).
+  cases.push_back({"upload name not UTF-8",
+                   [&] {
+                     return SendUpload(stub_.get(), Stream("\xff\xfe", v1::DATA_FORMAT_IDX, x, y));
+                   },
+                   absl::StatusCode::kInvalidArgument, "header: the stream is empty"});
+  cases.push_back({"dataset_id not UTF-8",
+                   [&] { return GetDataset("ds-\xc3"); },
+                   absl::StatusCode::kUnimplemented, ""});
   RunCases(cases);
 }
 
