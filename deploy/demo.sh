@@ -20,8 +20,8 @@ cli() { ./build/release/client/profundo --server="127.0.0.1:$PORT" "$@"; }
   --data_dir="$DATA_DIR" --workers=1 > "$DATA_DIR/server.log" 2>&1 &
 SERVER=$!
 trap 'kill -TERM $SERVER 2>/dev/null; wait $SERVER 2>/dev/null || true; rm -rf "$DATA_DIR"' EXIT
-for _ in $(seq 50); do cli --timeout=1s health >/dev/null 2>&1 && break; sleep 0.2; done
-cli health
+for _ in $(seq 50); do cli --timeout=1s ping >/dev/null 2>&1 && break; sleep 0.2; done
+cli ping
 
 echo "== upload Fashion-MNIST (60,000 training images) =="
 cli upload --name fashion-mnist-train \

@@ -13,7 +13,7 @@
 #   3. smoke test: `buildah from` + `buildah run --isolation=chroot` (host
 #      network) runs the image's ENTRYPOINT + CMD on a free loopback port,
 #      with a host directory bound at the data volume; the image's CLI
-#      (or $PROFUNDO_CLI) checks health, uploads a small synthetic CSV
+#      (or $PROFUNDO_CLI) pings the server, uploads a small synthetic CSV
 #      dataset, trains a model, predicts, then the server is stopped with
 #      SIGTERM (it must exit 0), restarted on the same data and asked for
 #      the model again (the volume keeps it). Containers and temporary
@@ -158,7 +158,7 @@ if "50051/tcp" not in (config.get("ExposedPorts") or {}):
     problems.append("does not expose 50051/tcp")
 if "/var/lib/profundo" not in (config.get("Volumes") or {}):
     problems.append("no volume at /var/lib/profundo")
-if "health" not in (health.get("Test") or []):
+if "ping" not in (health.get("Test") or []):
     problems.append("no health check (build with --format docker)")
 if (config.get("Entrypoint") or [""])[0] != "profundo-server":
     problems.append("entrypoint is not profundo-server")
@@ -297,7 +297,7 @@ start_server() {
       cat "$work/server.log" >&2
       fail "the server exited while starting"
     fi
-    if cli --timeout=2s health >/dev/null 2>&1; then
+    if cli --timeout=2s ping >/dev/null 2>&1; then
       echo "serving on 127.0.0.1:$port after $i attempts"
       return
     fi
@@ -325,7 +325,7 @@ start_server
 # this run's health port: the last --server wins).
 in_image "${health_command[@]}" --server="127.0.0.1:$health_port" \
   || fail "the image's HEALTHCHECK command fails"
-cli --service=profundo.v1.Profundo health
+cli --service=profundo.v1.Profundo ping
 dataset=$(cli --json upload --name smoke-clusters --csv "$in_dir/train.csv" \
   --label_column label | json_field id)
 echo "dataset $dataset"

@@ -88,8 +88,13 @@ struct FitOptions {
   std::function<void(const HealthReport&)> on_health;
 };
 
+// TrainConfig.health_every_steps when unset (its measured cost is in the
+// README, "Training health").
+inline constexpr int kDefaultHealthEvery = 100;
+
 // Builds FitOptions from the spec's TrainConfig (epochs, batch_size,
-// shuffle, validation_split, callbacks). `field` prefixes error paths.
+// shuffle, validation_split, callbacks, health_every_steps; on_health is
+// the caller's). `field` prefixes error paths.
 absl::StatusOr<FitOptions> FitOptionsFromConfig(const v1::TrainConfig& config,
                                                 bool optimizer_has_schedule,
                                                 std::string_view field = "");

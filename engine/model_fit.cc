@@ -73,6 +73,15 @@ absl::StatusOr<FitOptions> FitOptionsFromConfig(const v1::TrainConfig& config,
         absl::StrCat(prefix, "validation_split must be in [0, 1)"));
   }
   opts.validation_split = config.validation_split();
+  if (config.has_health_every_steps()) {
+    if (config.health_every_steps() < 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          prefix, "health_every_steps must be >= 0 (0: off)"));
+    }
+    opts.health_every = config.health_every_steps();
+  } else {
+    opts.health_every = kDefaultHealthEvery;
+  }
   for (int i = 0; i < config.callbacks_size(); ++i) {
     PROFUNDO_ASSIGN_OR_RETURN(
         std::unique_ptr<Callback> cb,

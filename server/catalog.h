@@ -92,6 +92,8 @@ class Catalog {
   // the next version (state TRAINING, `version_info`'s other fields), inserts
   // the job with its model_id/model_version filled in, and appends `event`
   // as the job's first event. Updates `job` and `event` (seq, ids).
+  // `model_name` empty: the job trains no model (an LR range test); it gets
+  // no model_id and no version, and `version_info` is unused.
   virtual absl::Status InsertJob(JobRecord* job, absl::string_view model_name,
                                  const v1::ModelVersion& version_info,
                                  v1::JobEvent* event) = 0;

@@ -125,6 +125,16 @@ absl::StatusOr<v1::Job> JobManager::Submit(const v1::SubmitJobRequest& request) 
   if (request.dataset_id().empty()) {
     return absl::InvalidArgumentError("dataset_id is required");
   }
+  const bool range_test = request.config().has_lr_range_test();
+  if (range_test && !request.validation_dataset_id().empty()) {
+    return absl::InvalidArgumentError(
+        "validation_dataset_id must be empty with config.lr_range_test");
+  }
+  if (range_test && !request.model_name().empty()) {
+    return absl::InvalidArgumentError(
+        "model_name must be empty with config.lr_range_test (it trains no "
+        "model)");
+  }
   PROFUNDO_ASSIGN_OR_RETURN(
       DatasetRecord dataset,
       deps_.datasets->GetRecord(request.dataset_id(), "dataset_id"));
@@ -165,12 +175,13 @@ absl::StatusOr<v1::Job> JobManager::Submit(const v1::SubmitJobRequest& request) 
   info.set_state(v1::JOB_STATE_QUEUED);
   info.set_dataset_id(request.dataset_id());
   info.set_validation_dataset_id(request.validation_dataset_id());
-  info.set_model_id(NewId("m"));  // used if the model is new
+  if (!range_test) info.set_model_id(NewId("m"));  // used if the model is new
   info.set_epochs(info.config().epochs() == 0 ? 1 : info.config().epochs());
   *info.mutable_create_time() = ToProtoTime(now);
   std::string model_name = request.model_name();
   if (model_name.empty()) model_name = request.spec().name();
   if (model_name.empty()) model_name = info.id();
+  if (range_test) model_name.clear();  // no model
   v1::ModelVersion version;
   *version.mutable_spec() = info.spec();
   *version.mutable_summary() = std::move(summary);
@@ -207,7 +218,13 @@ absl::StatusOr<v1::ListJobsResponse> JobManager::List(
       deps_.catalog->ListJobs(filter, page.after_seq, page.size + 1));
   v1::ListJobsResponse response;
   response.set_next_page_token(TakePage(rows, page, [&](JobRecord& row) {
-    *response.add_jobs() = std::move(row.job);
+    v1::Job* job = response.add_jobs();
+    *job = std::move(row.job);
+    // The bulky parts stay with GetJob.
+    job->mutable_health()->mutable_latest()->clear_layers();
+    job->mutable_lr_range_test()->clear_learning_rate();
+    job->mutable_lr_range_test()->clear_loss();
+    job->mutable_lr_range_test()->clear_smoothed_loss();
   }));
   return response;
 }
@@ -306,8 +323,12 @@ void JobManager::RunJob(const std::string& id, const TaskContext& context) {
                      job.job.epochs_completed()));
   } else if (!outcome.status.ok()) {
     cancelled_.erase(id);
-    recorded = FinishLocked(&job, v1::JOB_STATE_FAILED,
-                            std::string(outcome.status.message()), nullptr);
+    std::string message(outcome.status.message());
+    if (!job.checkpoint_blob.empty()) {
+      absl::StrAppend(&message, " (the job keeps its last checkpoint, after "
+                      "epoch ", job.job.checkpoint_epochs(), ")");
+    }
+    recorded = FinishLocked(&job, v1::JOB_STATE_FAILED, message, nullptr);
   } else {
     cancelled_.erase(id);
     recorded = FinishLocked(&job, v1::JOB_STATE_SUCCEEDED, "", &outcome);
@@ -329,10 +350,14 @@ absl::Status JobManager::SetStateLocked(JobRecord* job, v1::JobState state,
 absl::Status JobManager::FinishLocked(JobRecord* job, v1::JobState state,
                                       const std::string& message,
                                       const TrainingRun::Outcome* outcome) {
-  PROFUNDO_ASSIGN_OR_RETURN(
-      ModelVersionRecord version,
-      deps_.catalog->GetModelVersion(job->job.model_id(),
-                                     job->job.model_version()));
+  // An LR range test has no model version.
+  const bool has_model = !job->job.model_id().empty();
+  ModelVersionRecord version;
+  if (has_model) {
+    PROFUNDO_ASSIGN_OR_RETURN(
+        version, deps_.catalog->GetModelVersion(job->job.model_id(),
+                                                job->job.model_version()));
+  }
   if (state == v1::JOB_STATE_SUCCEEDED && outcome != nullptr) {
     version.version.set_state(v1::MODEL_VERSION_STATE_READY);
     *version.version.mutable_final_metrics() = outcome->final_metrics;
@@ -343,11 +368,19 @@ absl::Status JobManager::FinishLocked(JobRecord* job, v1::JobState state,
   job->job.set_state(state);
   job->job.set_error_message(message);
   *job->job.mutable_end_time() = ToProtoTime(absl::Now());
-  const std::string checkpoint = std::exchange(job->checkpoint_blob, "");
+  // A failed job keeps its last checkpoint (the last good state).
+  const bool keep_checkpoint = state == v1::JOB_STATE_FAILED;
+  const std::string checkpoint =
+      keep_checkpoint ? "" : std::exchange(job->checkpoint_blob, "");
+  const int checkpoint_epochs = job->job.checkpoint_epochs();
+  if (!keep_checkpoint) job->job.set_checkpoint_epochs(0);
   v1::JobEvent event = StateEvent(state, message);
-  absl::Status status = deps_.catalog->FinishJob(job, version, &event);
+  absl::Status status = has_model
+                            ? deps_.catalog->FinishJob(job, version, &event)
+                            : deps_.catalog->UpdateJob(job, &event);
   if (!status.ok()) {
-    job->checkpoint_blob = checkpoint;
+    if (!keep_checkpoint) job->checkpoint_blob = checkpoint;
+    job->job.set_checkpoint_epochs(checkpoint_epochs);
     return status;
   }
   if (!checkpoint.empty()) deps_.blobs->Delete(checkpoint).IgnoreError();

@@ -5,6 +5,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "engine/health/lr_range_test.h"
 #include "engine/status_macros.h"
 #include "google/protobuf/reflection.h"
 #include "server/ids.h"
@@ -136,13 +137,17 @@ absl::StatusOr<v1::ModelSummary> ValidateSpec(v1::ModelSpec* spec,
   }
   if (!model.ok()) return Under("spec.", model.status());
   if (check.config != nullptr) {
-    absl::StatusOr<FitOptions> fit = FitOptionsFromConfig(
-        *check.config, spec->optimizer().has_learning_rate_schedule(),
-        "config");
-    if (!fit.ok()) {
+    const absl::Status config =
+        check.config->has_lr_range_test()
+            ? LrRangeOptionsFromConfig(*check.config, "config").status()
+            : FitOptionsFromConfig(
+                  *check.config,
+                  spec->optimizer().has_learning_rate_schedule(), "config")
+                  .status();
+    if (!config.ok()) {
       // The engine names fields from `field`; make sure they are rooted.
-      if (absl::StartsWith(fit.status().message(), "config")) return fit.status();
-      return Under("config: ", fit.status());
+      if (absl::StartsWith(config.message(), "config")) return config;
+      return Under("config: ", config);
     }
   }
   for (auto [data, field] :

@@ -389,15 +389,16 @@ absl::Status SqliteCatalog::InsertJob(JobRecord* job,
   Transaction txn(db_);
   PROFUNDO_RETURN_IF_ERROR(txn.status());
 
-  // Find or create the model.
+  // Find or create the model (none for a job that trains no model).
   std::string model_id;
-  {
+  int64_t version = 0;
+  if (!model_name.empty()) {
     Stmt s(db_, "SELECT id FROM models WHERE name = ?");
     s.Text(1, model_name);
     PROFUNDO_ASSIGN_OR_RETURN(bool row, s.Step());
     if (row) model_id = s.ColText(0);
   }
-  if (model_id.empty()) {
+  if (model_id.empty() && !model_name.empty()) {
     v1::Model model;
     model.set_id(job->job.model_id());  // chosen by the caller
     model.set_name(std::string(model_name));
@@ -407,8 +408,8 @@ absl::Status SqliteCatalog::InsertJob(JobRecord* job,
     PROFUNDO_RETURN_IF_ERROR(s.Run());
     model_id = model.id();
   }
-  int64_t version = 1;
-  {
+  if (!model_id.empty()) {
+    version = 1;
     Stmt s(db_,
            "SELECT COALESCE(MAX(version), 0) FROM model_versions "
            "WHERE model_id = ?");
@@ -420,7 +421,7 @@ absl::Status SqliteCatalog::InsertJob(JobRecord* job,
   info.set_version(version);
   info.set_state(v1::MODEL_VERSION_STATE_TRAINING);
   info.set_job_id(job->job.id());
-  {
+  if (!model_id.empty()) {
     Stmt s(db_,
            "INSERT INTO model_versions(model_id, version, info, weights_blob) "
            "VALUES(?, ?, ?, '')");

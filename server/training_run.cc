@@ -14,6 +14,20 @@ namespace {
 
 constexpr uint64_t kDefaultSeed = 42;
 
+v1::LrRangeTestResult ToProto(const LrRangeResult& r) {
+  v1::LrRangeTestResult out;
+  for (const LrRangePoint& p : r.points) {
+    out.add_learning_rate(p.lr);
+    out.add_loss(p.loss);
+    out.add_smoothed_loss(p.smoothed_loss);
+  }
+  out.set_exploded(r.exploded);
+  out.set_min_loss_lr(r.min_loss_lr);
+  out.set_steepest_lr(r.steepest_lr);
+  out.set_suggested_max_rate(r.suggested_max_rate);
+  return out;
+}
+
 }  // namespace
 
 v1::EpochMetrics ToProto(const EpochLogs& logs) {
@@ -29,40 +43,74 @@ v1::EpochMetrics ToProto(const EpochLogs& logs) {
 
 TrainingRun::TrainingRun(Deps deps, JobRecord* job,
                          const std::atomic<bool>* cancel)
-    : deps_(deps), job_(job), cancel_(cancel) {}
+    : deps_(deps), job_(job), cancel_(cancel), health_(job->job.health()) {}
 
 TrainingRun::Outcome TrainingRun::Run() {
+  absl::Status status;
+  bool cancelled = false;
+  std::optional<v1::LrRangeTestResult> range_test;
+  std::optional<v1::EpochMetrics> final_metrics;
+  if (job_->job.config().has_lr_range_test()) {
+    absl::StatusOr<LrRangeResult> result = RangeTest();
+    status = result.status();
+    if (result.ok()) {
+      cancelled = result->cancelled;
+      range_test = ToProto(*result);
+    }
+  } else {
+    absl::StatusOr<History> history = Fit();
+    status = history.status();
+    if (history.ok()) {
+      cancelled = history->cancelled;
+      if (!history->epochs.empty()) {
+        final_metrics = ToProto(history->epochs.back());
+      }
+    }
+  }
   Outcome outcome;
-  absl::StatusOr<History> history = Fit();
   if (!storage_error_.ok()) {
     outcome.status = storage_error_;
-  } else if (!history.ok()) {
-    outcome.status = history.status();
-  } else if (history->cancelled) {
+  } else if (!status.ok()) {
+    outcome.status = status;
+  } else if (cancelled) {
     outcome.cancelled = true;
   } else {
     outcome.weights_blob = weights_blob_;
-    if (!history->epochs.empty()) {
-      outcome.final_metrics = ToProto(history->epochs.back());
-    }
+    if (final_metrics) outcome.final_metrics = *final_metrics;
+    if (range_test) *job_->job.mutable_lr_range_test() = *range_test;
   }
   return outcome;
 }
 
+absl::StatusOr<Dataset> TrainingRun::LoadDataset(const std::string& id,
+                                                 const char* field) {
+  PROFUNDO_ASSIGN_OR_RETURN(DatasetRecord record,
+                            deps_.datasets->GetRecord(id, field));
+  return deps_.datasets->Load(record);
+}
+
+absl::StatusOr<LrRangeResult> TrainingRun::RangeTest() {
+  const v1::Job& job = job_->job;
+  PROFUNDO_ASSIGN_OR_RETURN(Dataset train,
+                            LoadDataset(job.dataset_id(), "dataset_id"));
+  PROFUNDO_ASSIGN_OR_RETURN(LrRangeOptions options,
+                            LrRangeOptionsFromConfig(job.config(), "config"));
+  stop_ = cancel_->load();
+  options.cancel = &stop_;
+  options.on_point = [this](const LrRangePoint& p, int64_t step,
+                            int64_t steps) { OnRangePoint(p, step, steps); };
+  return LrRangeTest(job.spec(), train, options);
+}
+
 absl::StatusOr<History> TrainingRun::Fit() {
   const v1::Job& job = job_->job;
-  PROFUNDO_ASSIGN_OR_RETURN(DatasetRecord train_record,
-                            deps_.datasets->GetRecord(job.dataset_id(),
-                                                      "dataset_id"));
   PROFUNDO_ASSIGN_OR_RETURN(Dataset train,
-                            deps_.datasets->Load(train_record));
+                            LoadDataset(job.dataset_id(), "dataset_id"));
   std::optional<Dataset> validation;
   if (!job.validation_dataset_id().empty()) {
-    PROFUNDO_ASSIGN_OR_RETURN(
-        DatasetRecord record,
-        deps_.datasets->GetRecord(job.validation_dataset_id(),
-                                  "validation_dataset_id"));
-    PROFUNDO_ASSIGN_OR_RETURN(validation, deps_.datasets->Load(record));
+    PROFUNDO_ASSIGN_OR_RETURN(validation,
+                              LoadDataset(job.validation_dataset_id(),
+                                          "validation_dataset_id"));
   }
   const uint64_t seed =
       job.config().has_seed() ? job.config().seed() : kDefaultSeed;
@@ -79,6 +127,9 @@ absl::StatusOr<History> TrainingRun::Fit() {
   fit.on_batch_end = [this](const Progress& p) { OnBatchEnd(p); };
   fit.on_epoch_end = [this](const EpochLogs& logs) { OnEpochEnd(logs); };
   fit.on_checkpoint = [this](const std::string& b) { OnCheckpoint(b); };
+  if (fit.health_every > 0) {
+    fit.on_health = [this](const HealthReport& r) { OnHealth(r); };
+  }
   std::string checkpoint;
   if (!job_->checkpoint_blob.empty()) {
     PROFUNDO_ASSIGN_OR_RETURN(checkpoint,
@@ -113,13 +164,16 @@ void TrainingRun::Fail(const absl::Status& status) {
   stop_ = true;
 }
 
+bool TrainingRun::ProgressDue(bool last) {
+  const absl::Time now = absl::Now();
+  if (!last && now - last_progress_ < deps_.progress_interval) return false;
+  last_progress_ = now;
+  return true;
+}
+
 void TrainingRun::OnBatchEnd(const Progress& p) {
   if (cancel_->load()) stop_ = true;
-  const absl::Time now = absl::Now();
-  if (p.batch != p.batches && now - last_progress_ < deps_.progress_interval) {
-    return;
-  }
-  last_progress_ = now;
+  if (!ProgressDue(p.batch == p.batches)) return;
   v1::JobEvent event;
   v1::BatchProgress* progress = event.mutable_batch_progress();
   progress->set_epoch(p.epoch);
@@ -144,12 +198,38 @@ void TrainingRun::OnEpochEnd(const EpochLogs& logs) {
   if (!s.ok()) Fail(s);
 }
 
+void TrainingRun::OnRangePoint(const LrRangePoint& point, int64_t step,
+                               int64_t steps) {
+  if (cancel_->load()) stop_ = true;
+  if (!ProgressDue(step == steps)) return;
+  v1::JobEvent event;
+  v1::LrRangePoint* p = event.mutable_lr_range_point();
+  p->set_step(step);
+  p->set_steps(steps);
+  p->set_learning_rate(point.lr);
+  p->set_loss(point.loss);
+  p->set_smoothed_loss(point.smoothed_loss);
+  absl::Status s = Record(&event);
+  if (!s.ok()) Fail(s);
+}
+
+void TrainingRun::OnHealth(const HealthReport& report) {
+  for (v1::JobEvent& event :
+       health_.OnReport(report, job_->job.mutable_health())) {
+    absl::Status s = Record(&event);
+    if (!s.ok()) return Fail(s);
+  }
+}
+
 void TrainingRun::OnCheckpoint(const std::string& bytes) {
   absl::StatusOr<std::string> key = deps_.blobs->Put("checkpoint", bytes);
   if (!key.ok()) return Fail(key.status());
   std::string old = std::exchange(job_->checkpoint_blob, *key);
+  const int old_epochs = job_->job.checkpoint_epochs();
+  job_->job.set_checkpoint_epochs(job_->job.epochs_completed());
   absl::Status s = Record(nullptr);
   if (!s.ok()) {
+    job_->job.set_checkpoint_epochs(old_epochs);
     job_->checkpoint_blob = old;
     deps_.blobs->Delete(*key).IgnoreError();
     return Fail(s);

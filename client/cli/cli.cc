@@ -45,7 +45,8 @@ const Command kCommands[] = {
     {"submit", RunSubmit,
      "submit SPEC.json --dataset ID [--config CONFIG.json] [--epochs N] "
      "[--batch_size N] [--validation_split F] [--validation_dataset ID] "
-     "[--job_id ID] [--model_name N] [--seed N] [--watch]"},
+     "[--job_id ID] [--model_name N] [--seed N] [--health_every_steps N] "
+     "[--lr_range_test [--lr_min R] [--lr_max R] [--lr_steps N]] [--watch]"},
     {"jobs", RunListJobs,
      "jobs [--state S] [--dataset ID] [--page_size N] [--page_token T]"},
     {"job", RunGetJob, "job JOB_ID"},
@@ -54,10 +55,13 @@ const Command kCommands[] = {
     {"predict", RunPredict,
      "predict MODEL_ID --input FILE (IDX, .npy or CSV) [--index I] [--count N] "
      "[--mc_samples N] [--version V] [--labels FILE] [--class_names fashion]"},
-    {"plot", RunPlot,
-     "plot JOB_ID --out DIR (learning curves as DIR/JOB_ID_curves.svg)"},
     {"health", RunHealth,
-     "health [--service S] (grpc.health.v1; exit 0 only when SERVING)"},
+     "health JOB_ID (the latest per-layer training health and warnings)"},
+    {"plot", RunPlot,
+     "plot JOB_ID --out DIR (learning curves as DIR/JOB_ID_curves.svg; an LR "
+     "range test as DIR/JOB_ID_lr_range_test.svg)"},
+    {"ping", RunPing,
+     "ping [--service S] (grpc.health.v1; exit 0 only when SERVING)"},
 };
 
 // Checks that every flag in `args` exists, so that a typo is a usage error

@@ -55,13 +55,21 @@ absl::Status RunCancel(const CommandContext& ctx);    // cancel ID
 // predict_command.cc
 absl::Status RunPredict(const CommandContext& ctx);  // predict MODEL
 
+// ping_command.cc
+absl::Status RunPing(const CommandContext& ctx);  // ping: grpc.health.v1
+
 // health_command.cc
-absl::Status RunHealth(const CommandContext& ctx);  // health
+absl::Status RunHealth(const CommandContext& ctx);  // health JOB
+// The per-layer table of `health` (one row per layer, "-" where a value
+// does not apply), then the warnings.
+std::string HealthText(const v1::JobHealth& health);
 
 // plot_command.cc
 absl::Status RunPlot(const CommandContext& ctx);  // plot JOB --out DIR
 // The job's history as learning curves (client/plot/svg_plot.h).
 std::string JobCurvesSvg(const v1::Job& job);
+// An LR range test job's loss against the rate (log scale).
+std::string JobLrRangeSvg(const v1::Job& job);
 
 // Helpers shared by the command files.
 // INVALID_ARGUMENT marked as a usage mistake: cli.cc then also prints the

@@ -58,6 +58,15 @@ ABSL_FLAG(bool, watch, false, "submit: follow the job's progress until it ends."
 ABSL_FLAG(std::string, state, "",
           "jobs: queued, running, succeeded, failed or cancelled.");
 ABSL_FLAG(int64_t, after_seq, 0, "watch: resume after this event seq.");
+ABSL_FLAG(int32_t, health_every_steps, -1,
+          "submit: per-layer health report every N steps (0: off; "
+          "overrides --config; default 100).");
+ABSL_FLAG(bool, lr_range_test, false,
+          "submit: run an LR range test instead of training (no model).");
+ABSL_FLAG(double, lr_min, 0, "submit --lr_range_test: first rate (1e-5).");
+ABSL_FLAG(double, lr_max, 0, "submit --lr_range_test: last rate (10).");
+ABSL_FLAG(int64_t, lr_steps, 0,
+          "submit --lr_range_test: steps (0: one epoch of the dataset).");
 
 ABSL_FLAG(std::string, input, "",
           "predict: inputs, an IDX (raw or gzip), .npy or CSV file.");
@@ -70,6 +79,6 @@ ABSL_FLAG(std::string, class_names, "",
           "predict: 'fashion' names the 10 Fashion-MNIST classes.");
 
 ABSL_FLAG(std::string, service, "",
-          "health: the service to check ('' = the whole server, "
+          "ping: the service to check ('' = the whole server, "
           "profundo.v1.Profundo = the API).");
 ABSL_FLAG(std::string, out, "", "plot: directory for the SVG files.");

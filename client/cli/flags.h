@@ -49,6 +49,11 @@ ABSL_DECLARE_FLAG(int64_t, seed);
 ABSL_DECLARE_FLAG(bool, watch);
 ABSL_DECLARE_FLAG(std::string, state);
 ABSL_DECLARE_FLAG(int64_t, after_seq);
+ABSL_DECLARE_FLAG(int32_t, health_every_steps);
+ABSL_DECLARE_FLAG(bool, lr_range_test);
+ABSL_DECLARE_FLAG(double, lr_min);
+ABSL_DECLARE_FLAG(double, lr_max);
+ABSL_DECLARE_FLAG(int64_t, lr_steps);
 
 // Predict.
 ABSL_DECLARE_FLAG(std::string, input);
@@ -58,7 +63,7 @@ ABSL_DECLARE_FLAG(int32_t, mc_samples);
 ABSL_DECLARE_FLAG(int64_t, version);
 ABSL_DECLARE_FLAG(std::string, class_names);
 
-// Health.
+// Ping.
 ABSL_DECLARE_FLAG(std::string, service);
 
 // Plot.

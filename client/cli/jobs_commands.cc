@@ -44,6 +44,14 @@ absl::Status Outcome(const v1::Job& job) {
   }
 }
 
+std::string RangeTestSummary(const v1::LrRangeTestResult& r) {
+  return absl::StrFormat(
+      "LR range test over %d steps%s, minimum smoothed loss at lr %.4g; "
+      "suggested OneCycle max_rate %.4g",
+      r.learning_rate_size(), r.exploded() ? " (stopped: the loss exploded)" : "",
+      r.min_loss_lr(), r.suggested_max_rate());
+}
+
 // Streams the job's events after `after_seq` (JSON lines with --json,
 // Keras progress otherwise), then prints the final job.
 absl::Status Follow(const CommandContext& ctx, const v1::Job& job,
@@ -66,7 +74,10 @@ absl::Status Follow(const CommandContext& ctx, const v1::Job& job,
   } else {
     *ctx.out << "Job " << final_job.id() << " "
              << JobStateName(final_job.state());
-    if (final_job.state() == v1::JOB_STATE_SUCCEEDED) {
+    if (final_job.state() == v1::JOB_STATE_SUCCEEDED &&
+        final_job.has_lr_range_test()) {
+      *ctx.out << ": " << RangeTestSummary(final_job.lr_range_test());
+    } else if (final_job.state() == v1::JOB_STATE_SUCCEEDED) {
       *ctx.out << ": model " << final_job.model_id() << " version "
                << final_job.model_version();
     } else if (!final_job.error_message().empty()) {
@@ -98,6 +109,15 @@ absl::StatusOr<v1::SubmitJobRequest> SubmitFromFlags(
   }
   if (absl::GetFlag(FLAGS_seed) >= 0) {
     config->set_seed(static_cast<uint64_t>(absl::GetFlag(FLAGS_seed)));
+  }
+  if (absl::GetFlag(FLAGS_health_every_steps) >= 0) {
+    config->set_health_every_steps(absl::GetFlag(FLAGS_health_every_steps));
+  }
+  if (absl::GetFlag(FLAGS_lr_range_test)) {
+    v1::LrRangeTestConfig* test = config->mutable_lr_range_test();
+    if (absl::GetFlag(FLAGS_lr_min) > 0) test->set_min_lr(absl::GetFlag(FLAGS_lr_min));
+    if (absl::GetFlag(FLAGS_lr_max) > 0) test->set_max_lr(absl::GetFlag(FLAGS_lr_max));
+    if (absl::GetFlag(FLAGS_lr_steps) > 0) test->set_steps(absl::GetFlag(FLAGS_lr_steps));
   }
   request.set_validation_dataset_id(absl::GetFlag(FLAGS_validation_dataset));
   request.set_job_id(absl::GetFlag(FLAGS_job_id));
@@ -166,6 +186,17 @@ absl::Status RunGetJob(const CommandContext& ctx) {
            << "  ended:    " << FormatTimestamp(j.end_time()) << "\n";
   if (j.restarts() > 0) *ctx.out << "  restarts: " << j.restarts() << "\n";
   if (!j.error_message().empty()) *ctx.out << "  error:    " << j.error_message() << "\n";
+  if (j.checkpoint_epochs() > 0) {
+    *ctx.out << "  checkpoint: after epoch " << j.checkpoint_epochs() << "\n";
+  }
+  if (j.has_lr_range_test()) {
+    *ctx.out << "  " << RangeTestSummary(j.lr_range_test()) << "\n";
+  }
+  for (const v1::HealthWarning& w : j.health().warnings()) {
+    *ctx.out << "  warning:  " << HealthIssueName(w.issue()) << " ("
+             << w.layer() << ") at step " << w.step() << "; see 'profundo health "
+             << j.id() << "'\n";
+  }
   if (j.history_size() == 0) return absl::OkStatus();
   Table t({"EPOCH", "LOSS", "ACCURACY", "VAL_LOSS", "VAL_ACCURACY", "LR"});
   for (size_t c = 0; c < 6; ++c) t.SetRightAligned(c);

@@ -61,6 +61,12 @@ std::string JobStateName(v1::JobState state) {
   return name.size() > 10 ? name.substr(10) : name;  // drops "JOB_STATE_"
 }
 
+std::string HealthIssueName(v1::HealthIssue issue) {
+  if (issue == v1::HEALTH_ISSUE_UNSPECIFIED) return "?";
+  // Drops "HEALTH_ISSUE_".
+  return absl::AsciiStrToLower(v1::HealthIssue_Name(issue).substr(13));
+}
+
 std::string VersionStateName(v1::ModelVersionState state) {
   const std::string& name = v1::ModelVersionState_Name(state);
   return name.size() > 20 ? name.substr(20) : name;  // "MODEL_VERSION_STATE_"

@@ -51,6 +51,8 @@ class Table {
 std::string FormatName(v1::DataFormat format);
 // "QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED".
 std::string JobStateName(v1::JobState state);
+// "vanishing_gradients", "dead_relu", ... ("?" for unspecified).
+std::string HealthIssueName(v1::HealthIssue issue);
 // "TRAINING", "READY", "FAILED".
 std::string VersionStateName(v1::ModelVersionState state);
 // Parses a JobStateName, case-insensitive; INVALID_ARGUMENT otherwise.

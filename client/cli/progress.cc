@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "client/cli/output.h"
 
 namespace profundo::cli {
 namespace {
@@ -91,6 +92,13 @@ void EpochPrinter::StartEpoch(int epoch, int epochs, double now) {
   *out_ << "Epoch " << epoch + 1 << "/" << epochs_ << "\n";
 }
 
+void EpochPrinter::CloseLine() {
+  if (open_width_ == 0) return;
+  *out_ << "\n";
+  open_width_ = 0;
+  out_->flush();
+}
+
 void EpochPrinter::WriteLine(const std::string& line, bool finished) {
   if (tty_) {
     *out_ << "\r" << line;
@@ -130,13 +138,28 @@ void EpochPrinter::OnEvent(const v1::JobEvent& event) {
                                  metrics),
               true);
     boundary_ = now;
+  } else if (event.has_warning()) {
+    const v1::HealthWarning& w = event.warning();
+    CloseLine();
+    if (w.resolved()) {
+      *out_ << "Resolved at step " << w.step() << ": "
+            << HealthIssueName(w.issue()) << " (" << w.layer() << ")\n";
+    } else {
+      *out_ << "WARNING at step " << w.step() << ": " << w.message() << "\n";
+    }
+    out_->flush();
+  } else if (event.has_lr_range_point()) {
+    const v1::LrRangePoint& p = event.lr_range_point();
+    if (!tty_) return;
+    WriteLine(FormatProgressLine(p.step(), p.steps(),
+                                 now - boundary_.value_or(now), false,
+                                 {{"lr", p.learning_rate()},
+                                  {"loss", p.loss()},
+                                  {"smoothed_loss", p.smoothed_loss()}}),
+              false);
   } else if (event.has_state_change()) {
     if (event.state_change().state() == v1::JOB_STATE_RUNNING) boundary_ = now;
-    if (open_width_ > 0) {
-      *out_ << "\n";
-      open_width_ = 0;
-      out_->flush();
-    }
+    CloseLine();
   }
 }
 

@@ -7,7 +7,9 @@
 //
 // On a terminal the bar is redrawn in place with '\r' as batch progress
 // arrives ("ETA: 1:23" while running); otherwise only the epoch headers and
-// final lines are printed. Durations come from the events' server
+// final lines are printed. Health warnings print as "WARNING at step N:
+// <message>" (and "Resolved at step N: <issue> (<layer>)") when they
+// appear; an LR range test's points redraw one bar (terminal only). Durations come from the events' server
 // timestamps, so replaying a finished job's events prints its real times.
 //
 // EpochPrinter is not thread-safe (one watch stream feeds it); it does not
@@ -65,6 +67,8 @@ class EpochPrinter {
  private:
   void StartEpoch(int epoch, int epochs, double now);
   void WriteLine(const std::string& line, bool finished);
+  // Ends an unfinished tty line.
+  void CloseLine();
 
   std::ostream* out_;
   bool tty_;

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <cmath>
 #include <memory>
+#include <string>
 
 #include "absl/strings/str_cat.h"
 #include "engine/callbacks/callback.h"
@@ -29,6 +30,49 @@ class ExponentialRate final : public Callback {
 };
 
 }  // namespace
+
+absl::StatusOr<LrRangeOptions> LrRangeOptionsFromConfig(
+    const v1::TrainConfig& config, std::string_view field) {
+  const std::string prefix = field.empty() ? "" : std::string(field) + ".";
+  const std::string test = prefix + "lr_range_test";
+  const v1::LrRangeTestConfig& c = config.lr_range_test();
+  LrRangeOptions o;
+  if (c.min_lr() != 0) o.min_lr = c.min_lr();
+  if (c.max_lr() != 0) o.max_lr = c.max_lr();
+  if (!(o.min_lr > 0 && std::isfinite(o.min_lr))) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(test, ".min_lr must be > 0 (0: 1e-5)"));
+  }
+  if (!(o.max_lr > o.min_lr && std::isfinite(o.max_lr))) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        test, ".max_lr must be finite and > min_lr (", o.min_lr, ")"));
+  }
+  if (c.steps() < 0 || c.steps() > kMaxLrRangeSteps) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        test, ".steps must be in [0, ", kMaxLrRangeSteps, "] (0: one epoch)"));
+  }
+  o.steps = c.steps();
+  if (config.epochs() != 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        prefix, "epochs must be unset with ", test, " (it runs `steps`)"));
+  }
+  if (config.validation_split() != 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        prefix, "validation_split must be unset with ", test));
+  }
+  if (config.callbacks_size() > 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        prefix, "callbacks must be empty with ", test,
+        " (it sets the rate itself)"));
+  }
+  // batch_size and shuffle as a fit reads (and checks) them.
+  PROFUNDO_ASSIGN_OR_RETURN(FitOptions fit,
+                            FitOptionsFromConfig(config, false, field));
+  o.batch_size = fit.batch_size;
+  o.shuffle = fit.shuffle;
+  if (config.has_seed()) o.seed = config.seed();
+  return o;
+}
 
 void SuggestFromPoints(LrRangeResult* r) {
   r->min_loss_lr = r->steepest_lr = r->suggested_max_rate = 0;
@@ -74,8 +118,10 @@ absl::StatusOr<LrRangeResult> LrRangeTest(const v1::ModelSpec& spec,
     return absl::InvalidArgumentError(
         "LR range test needs smoothing in [0, 1) and explode_factor > 1");
   }
+  v1::ModelSpec fixed_rate = spec;
+  fixed_rate.mutable_optimizer()->clear_learning_rate_schedule();
   PROFUNDO_ASSIGN_OR_RETURN(std::unique_ptr<Model> model,
-                            Model::Create(spec, o.seed));
+                            Model::Create(fixed_rate, o.seed));
   const int64_t per_epoch = (train.size() + o.batch_size - 1) / o.batch_size;
   const int64_t steps = o.steps > 0 ? o.steps : per_epoch;
   if (per_epoch == 0) return absl::InvalidArgumentError("train is empty");
@@ -86,6 +132,7 @@ absl::StatusOr<LrRangeResult> LrRangeTest(const v1::ModelSpec& spec,
   FitOptions fit;
   fit.batch_size = o.batch_size;
   fit.epochs = static_cast<int>((steps + per_epoch - 1) / per_epoch);
+  fit.shuffle = o.shuffle;
   fit.cancel = &stop;
   fit.callbacks.push_back(
       std::make_unique<ExponentialRate>(o.min_lr, o.max_lr, steps));
@@ -101,7 +148,18 @@ absl::StatusOr<LrRangeResult> LrRangeTest(const v1::ModelSpec& spec,
       stop = true;
     }
     if (static_cast<int64_t>(result.points.size()) >= steps) stop = true;
+    if (o.on_point) {
+      o.on_point(result.points.back(), static_cast<int64_t>(i) + 1, steps);
+    }
+    if (o.cancel != nullptr && o.cancel->load() && !stop) {
+      result.cancelled = true;
+      stop = true;
+    }
   };
+  if (o.cancel != nullptr && o.cancel->load()) {
+    result.cancelled = true;
+    return result;
+  }
   absl::StatusOr<History> h = model->Fit(train, std::move(fit));
   if (!h.ok()) {
     // A NaN/Inf loss after some steps is the end of the range, not an error.

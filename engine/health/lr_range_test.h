@@ -20,7 +20,10 @@
 #ifndef PROFUNDO_ENGINE_HEALTH_LR_RANGE_TEST_H_
 #define PROFUNDO_ENGINE_HEALTH_LR_RANGE_TEST_H_
 
+#include <atomic>
 #include <cstdint>
+#include <functional>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -28,6 +31,12 @@
 #include "profundo/v1/model.pb.h"
 
 namespace profundo {
+
+struct LrRangePoint {
+  double lr = 0;
+  double loss = 0;
+  double smoothed_loss = 0;
+};
 
 struct LrRangeOptions {
   double min_lr = 1e-5;
@@ -37,12 +46,14 @@ struct LrRangeOptions {
   double smoothing = 0.98;  // beta
   double explode_factor = 4.0;
   uint64_t seed = 42;
-};
-
-struct LrRangePoint {
-  double lr = 0;
-  double loss = 0;
-  double smoothed_loss = 0;
+  bool shuffle = true;
+  // Checked before every batch: when it becomes true the test returns the
+  // points so far with cancelled = true. Not owned.
+  const std::atomic<bool>* cancel = nullptr;
+  // Called after every step with its point, the step (from 1) and the
+  // planned steps.
+  std::function<void(const LrRangePoint&, int64_t step, int64_t steps)>
+      on_point;
 };
 
 struct LrRangeResult {
@@ -51,7 +62,18 @@ struct LrRangeResult {
   double min_loss_lr = 0;         // rate at the minimum smoothed loss
   double steepest_lr = 0;         // rate at the steepest smoothed descent
   double suggested_max_rate = 0;  // min_loss_lr / 10
+  bool cancelled = false;         // the cancel flag stopped it
 };
+
+// Most steps a range test may take (also bounds a job's stored curve).
+inline constexpr int64_t kMaxLrRangeSteps = 100000;
+
+// The options of config.lr_range_test (v1::LrRangeTestConfig) with the
+// config's batch_size, shuffle and seed. INVALID_ARGUMENT naming the field
+// ("<field>.lr_range_test.max_lr ...") for bad values, and for epochs,
+// validation_split or callbacks, which a range test does not use.
+absl::StatusOr<LrRangeOptions> LrRangeOptionsFromConfig(
+    const v1::TrainConfig& config, std::string_view field = "");
 
 // Builds the model from `spec` (its optimizer, with the rate overridden and
 // any schedule dropped; its preprocessing) and runs the test on `train`.

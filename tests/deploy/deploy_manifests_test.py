@@ -229,6 +229,9 @@ class DeployManifestsTest(unittest.TestCase):
         self.assertEqual(len(positional), 1, command)
         self.assertIn(positional[0], commands,
                       "the HEALTHCHECK's CLI command must exist")
+        # `profundo ping` is the grpc.health.v1 check (`profundo health`
+        # takes a job id).
+        self.assertEqual(positional[0], "ping")
 
     # ----------------------------------------------------------- image name
 

@@ -1,8 +1,9 @@
 // End to end: the real profundo-server binary on a free loopback port with a
 // temp data dir, driven by the real `profundo` CLI: upload a small synthetic
 // IDX dataset, validate, submit --watch (tiny model, 2 epochs), list,
-// predict with MC dropout, replay a watch, error exit codes, and a clean
-// SIGTERM shutdown.
+// predict with MC dropout, replay a watch, error exit codes, ping, a job's
+// health table, an LR range test job and its plot, and a clean SIGTERM
+// shutdown.
 //
 // The binaries' paths come from the build (PROFUNDO_SERVER_BIN,
 // PROFUNDO_CLI_BIN).
@@ -256,6 +257,81 @@ TEST_F(CliE2eTest, ErrorsHaveCodesAndExitStatus) {
   const pid_t pid = Spawn(args, Path("down.out"), Path("down.err"));
   EXPECT_EQ(WaitExit(pid), 6);
   EXPECT_THAT(ReadFile(Path("down.err")), StartsWith("profundo: UNAVAILABLE: "));
+}
+
+TEST_F(CliE2eTest, PingChecksTheServersHealthService) {
+  Result r = Cli({"ping"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "SERVING\n");
+  r = Cli({"--service=profundo.v1.Profundo", "ping", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("\"status\": \"SERVING\""));
+  r = Cli({"--service=no.such.Service", "ping"});
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_THAT(r.err, StartsWith("profundo: NOT_FOUND: "));
+  r = Cli({"ping", "extra"});
+  EXPECT_EQ(r.exit_code, 2);
+}
+
+TEST_F(CliE2eTest, HealthPrintsTheLatestPerLayerReport) {
+  // 150 rows in batches of 16: 10 steps, reports at steps 0, 4 and 8.
+  Result r = Cli({"submit", SpecPath(), "--dataset", DatasetId(),
+                  "--batch-size=16", "--health-every-steps=4",
+                  "--job-id=e2e-health", "--watch"});
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  r = Cli({"health", "e2e-health"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::vector<std::string> lines = absl::StrSplit(r.out, '\n', absl::SkipEmpty());
+  ASSERT_GE(lines.size(), 7u) << r.out;
+  EXPECT_THAT(lines[0], StartsWith("Health at step 8 (epoch 1, batch loss "));
+  EXPECT_EQ(lines[1],
+            "LAYER       TYPE       ACTIVATION  GRAD_NORM  UPDATE/WEIGHT  "
+            "ACT_MEAN  ACT_STD  DEAD  SATURATED");
+  // Flatten, Dense(8, relu), MCDropout, Dense(3) (its softmax is fused with
+  // the loss: linear logits).
+  EXPECT_THAT(lines[2], StartsWith("flatten     Flatten    linear              -              -"));
+  const std::regex dense(
+      R"(^dense       Dense      relu +\d\S* +\d\.\d\de-\d\d +-?\d\S* +\d\S* +\d+% +-$)");
+  EXPECT_TRUE(std::regex_match(lines[3], dense)) << lines[3];
+  EXPECT_THAT(lines[4], StartsWith("mc_dropout  MCDropout"));
+  EXPECT_THAT(lines[5], StartsWith("dense_1     Dense      linear"));
+  EXPECT_EQ(lines[6], "No warnings.");
+
+  r = Cli({"health", "e2e-health", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("\"step\": \"8\""));
+  EXPECT_THAT(r.out, HasSubstr("\"grad_norm\": "));
+  EXPECT_THAT(r.out, HasSubstr("\"dead_fraction\": "));
+
+  r = Cli({"health", "job-nope"});
+  EXPECT_EQ(r.exit_code, 3);
+  r = Cli({"health"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("usage: profundo health JOB_ID"));
+}
+
+TEST_F(CliE2eTest, LrRangeTestJobSuggestsARateAndPlotsItsCurve) {
+  Result r = Cli({"submit", SpecPath(), "--dataset", DatasetId(),
+                  "--batch-size=16", "--lr-range-test", "--lr-min=1e-4",
+                  "--lr-max=1", "--lr-steps=30", "--job-id=e2e-lr", "--watch"});
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  EXPECT_THAT(r.out, StartsWith("Submitted e2e-lr (QUEUED), model -\n"));
+  const std::regex done(
+      R"(Job e2e-lr SUCCEEDED: LR range test over \d+ steps.*, minimum smoothed loss at lr \S+; suggested OneCycle max_rate \S+\n)");
+  EXPECT_TRUE(std::regex_search(r.out, done)) << r.out;
+
+  r = Cli({"health", "e2e-lr"});
+  EXPECT_EQ(r.exit_code, 4);
+  EXPECT_THAT(r.err, HasSubstr("an LR range test measures none"));
+
+  const std::string dir = Path("plots");
+  r = Cli({"plot", "e2e-lr", "--out", dir});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, dir + "/e2e-lr_lr_range_test.svg\n");
+  const std::string svg = ReadFile(dir + "/e2e-lr_lr_range_test.svg");
+  EXPECT_THAT(svg, HasSubstr("data-series=\"smoothed\""));
+  EXPECT_THAT(svg, HasSubstr("learning rate (log scale)"));
+  EXPECT_THAT(svg, HasSubstr("max_rate "));
 }
 
 }  // namespace

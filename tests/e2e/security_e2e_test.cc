@@ -164,7 +164,7 @@ TEST_F(SecurityE2eTest, RefusedCallsExitWithTheirCodes) {
 
 TEST_F(SecurityE2eTest, HealthPortAnswersProbesInPlaintextOnly) {
   const std::string health = absl::StrCat("--server=127.0.0.1:", health_port_);
-  Result r = RunToEnd({PROFUNDO_CLI_BIN, health, "health"}, Path("probe"));
+  Result r = RunToEnd({PROFUNDO_CLI_BIN, health, "ping"}, Path("probe"));
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "SERVING\n");
   r = RunToEnd({PROFUNDO_CLI_BIN, health, Token(kAdminToken), "datasets"},
@@ -172,7 +172,7 @@ TEST_F(SecurityE2eTest, HealthPortAnswersProbesInPlaintextOnly) {
   EXPECT_EQ(r.exit_code, 7);
   EXPECT_THAT(r.err, HasSubstr("serves only grpc.health.v1"));
   // Health on the TLS port needs no token either.
-  r = Cli({TlsCa(), "health", "--service=profundo.v1.Profundo"});
+  r = Cli({TlsCa(), "ping", "--service=profundo.v1.Profundo"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
 }
 

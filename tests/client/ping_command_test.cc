@@ -1,4 +1,4 @@
-// Client::CheckHealth and the CLI's health command against an in-process
+// Client::CheckHealth and the CLI's ping command against an in-process
 // server running gRPC's default grpc.health.v1 service next to the fake
 // Profundo service.
 #include <memory>
@@ -45,7 +45,7 @@ class HealthTest : public ::testing::Test {
     ctx.client = client_.get();
     ctx.json = json;
     ctx.out = &out_;
-    return cli::RunHealth(ctx);
+    return cli::RunPing(ctx);
   }
 
   absl::FlagSaver flags_;
@@ -108,7 +108,7 @@ TEST_F(HealthTest, CliRejectsArguments) {
   ctx.client = client_.get();
   ctx.out = &out_;
   ctx.args = {"extra"};
-  EXPECT_TRUE(cli::IsUsageError(cli::RunHealth(ctx)));
+  EXPECT_TRUE(cli::IsUsageError(cli::RunPing(ctx)));
 }
 
 }  // namespace
