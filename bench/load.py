@@ -95,7 +95,7 @@ class Run:
         for _ in range(100):
             if subprocess.run([self.bin("client/profundo"),
                                f"--server=127.0.0.1:{self.port}", "--timeout=1s",
-                               "health"], capture_output=True).returncode == 0:
+                               "ping"], capture_output=True).returncode == 0:
                 return
             time.sleep(0.2)
         raise RuntimeError("profundo-server did not become healthy; see "
