@@ -179,9 +179,13 @@ absl::Status RunGetJob(const CommandContext& ctx) {
   if (PrintedAsJson(ctx, j)) return absl::OkStatus();
   *ctx.out << j.id() << " " << JobStateName(j.state()) << "\n"
            << "  dataset:  " << j.dataset_id() << "\n"
-           << "  model:    " << ModelOf(j) << "\n"
-           << "  epochs:   " << j.epochs_completed() << "/" << j.epochs() << "\n"
-           << "  created:  " << FormatTimestamp(j.create_time()) << "\n"
+           << "  model:    " << ModelOf(j) << "\n";
+  if (j.config().has_lr_range_test()) {
+    *ctx.out << "  kind:     LR range test\n";
+  } else {
+    *ctx.out << "  epochs:   " << j.epochs_completed() << "/" << j.epochs() << "\n";
+  }
+  *ctx.out << "  created:  " << FormatTimestamp(j.create_time()) << "\n"
            << "  started:  " << FormatTimestamp(j.start_time()) << "\n"
            << "  ended:    " << FormatTimestamp(j.end_time()) << "\n";
   if (j.restarts() > 0) *ctx.out << "  restarts: " << j.restarts() << "\n";

@@ -50,7 +50,7 @@ double NiceStep(double span, int target) {
 std::string Num(double v) {
   if (v == 0) return "0";
   const double a = std::fabs(v);
-  if (a >= 1e5 || a < 1e-3) return absl::StrFormat("%.0e", v);
+  if (a >= 1e5 || a < 1e-4) return absl::StrFormat("%.0e", v);
   return absl::StrFormat("%.4g", v);
 }
 
@@ -62,6 +62,45 @@ void GridLine(double x1, double y1, double x2, double y2, double tx, double ty,
                         "y2=\"%.1f\" stroke=\"#e0e0e0\"/>\n<text x=\"%.1f\" "
                         "y=\"%.1f\" text-anchor=\"%s\">%s</text>\n",
                         x1, y1, x2, y2, tx, ty, anchor, Escape(label));
+}
+
+constexpr double kLegendWidth = 120, kLegendRow = 15;
+
+struct LegendCorner {
+  double left = 0, top = 0;
+};
+
+// Of the four corners of the plot box, the one where a legend box for
+// `panel`'s series covers the fewest data points (top right on ties).
+LegendCorner QuietestCorner(const Panel& panel, const Axes& a) {
+  const double h = 6 + kLegendRow * static_cast<double>(panel.series.size());
+  const double right = a.left + a.width - kLegendWidth;
+  const double bottom = a.top + a.height - h;
+  const LegendCorner corners[] = {
+      {right, a.top}, {right, bottom}, {a.left + 8, a.top}, {a.left + 8, bottom}};
+  LegendCorner best = corners[0];
+  int best_count = -1;
+  for (const LegendCorner& c : corners) {
+    int count = 0;
+    for (const Series& s : panel.series) {
+      for (size_t i = 0; i + 1 < s.x.size() && i + 1 < s.y.size(); ++i) {
+        // Samples along each segment, so a line crossing the box counts.
+        for (double t = 0; t < 1; t += 0.1) {
+          const double x0 = s.x[i] + t * (s.x[i + 1] - s.x[i]);
+          const double y0 = s.y[i] + t * (s.y[i + 1] - s.y[i]);
+          if (!Usable(x0, panel.log_x) || !std::isfinite(y0)) continue;
+          const double px = a.PixelX(x0), py = a.PixelY(y0);
+          count += px >= c.left && px <= c.left + kLegendWidth &&
+                   py >= c.top && py <= c.top + h;
+        }
+      }
+    }
+    if (best_count < 0 || count < best_count) {
+      best = c;
+      best_count = count;
+    }
+  }
+  return best;
 }
 
 int Rows(size_t panels, int columns) {
@@ -219,10 +258,11 @@ std::string Render(const std::vector<Panel>& panels, const ChartOptions& o) {
           px, a.top, px, a.top + a.height, px + 4, a.top + a.height - 8,
           Escape(m.label));
     }
-    // Legend, top right inside the plot.
-    double ly = a.top + 14;
+    // Legend inside the plot, in the corner its lines cross least.
+    const LegendCorner corner = QuietestCorner(panel, a);
+    double ly = corner.top + 14;
     for (const Series& s : panel.series) {
-      const double lx = a.left + a.width - 120;
+      const double lx = corner.left;
       absl::StrAppendFormat(
           &svg,
           "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
@@ -303,8 +343,9 @@ std::string LrRangeSvg(const std::vector<double>& lr,
   p.series.push_back({"loss", lr, loss, "#aec7e8", false});
   p.series.push_back({"smoothed", lr, smoothed, "#1f77b4", false});
   if (suggested_max_rate > 0) {
-    p.markers.push_back({suggested_max_rate,
-                         absl::StrCat("max_rate ", Num(suggested_max_rate))});
+    p.markers.push_back(
+        {suggested_max_rate,
+         absl::StrFormat("suggested max_rate %.2g", suggested_max_rate)});
   }
   ChartOptions o;
   o.title = title;

@@ -190,5 +190,26 @@ TEST(SvgPlotTest, JobHistoryBecomesLearningCurves) {
             std::string::npos);
 }
 
+// The y of the n-th "<text ...>label</text>".
+double TextY(const std::string& svg, const std::string& label, int nth) {
+  size_t end = 0;
+  for (int i = 0; i <= nth; ++i) {
+    end = svg.find(">" + label + "</text>", end + 1);
+    if (end == std::string::npos) return -1;
+  }
+  return std::stod(Attribute(svg, svg.rfind("<text", end), "y"));
+}
+
+TEST(SvgPlotTest, LegendGoesWhereTheLinesAreNot) {
+  // Loss falls from the top left: the legend stays top right. Accuracy
+  // rises to the top right: its legend moves to the bottom right. The plot
+  // boxes span y 58..284 (title 28, margin 30, height 300 - 30 - 44).
+  const std::string svg = LearningCurvesSvg(History(), "t");
+  const double middle = (58 + 284) / 2.0;
+  EXPECT_LT(TextY(svg, "train", 0), middle);
+  EXPECT_GT(TextY(svg, "train", 1), middle);
+  EXPECT_GT(TextY(svg, "validation", 1), TextY(svg, "train", 1));
+}
+
 }  // namespace
 }  // namespace profundo::plot
