@@ -91,6 +91,7 @@ absl::Status ProfundoServer::Init() {
   deps.blobs = blobs_.get();
   deps.datasets = datasets_.get();
   deps.hub = hub_.get();
+  deps.tensorboard_dir = options_.data_dir + "/tensorboard";
   JobManager::Options job_options;
   job_options.workers = options_.workers;
   job_options.threads_per_worker = options_.threads_per_worker;

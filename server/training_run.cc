@@ -14,6 +14,11 @@ namespace {
 
 constexpr uint64_t kDefaultSeed = 42;
 
+// An event file error as the job's failure message.
+absl::Status TensorBoardError(const absl::Status& s) {
+  return absl::Status(s.code(), absl::StrCat("tensorboard: ", s.message()));
+}
+
 v1::LrRangeTestResult ToProto(const LrRangeResult& r) {
   v1::LrRangeTestResult out;
   for (const LrRangePoint& p : r.points) {
@@ -125,6 +130,13 @@ absl::StatusOr<History> TrainingRun::Fit() {
   stop_ = cancel_->load();
   fit.cancel = &stop_;
   fit.on_batch_end = [this](const Progress& p) { OnBatchEnd(p); };
+  if (job.config().tensorboard()) {
+    // Only the server's dir and the validated job id (a-z, 0-9, '-').
+    absl::StatusOr<std::unique_ptr<TensorBoard>> tb =
+        TensorBoard::Create(deps_.tensorboard_dir + "/" + job.id());
+    if (!tb.ok()) return TensorBoardError(tb.status());
+    tensorboard_ = *std::move(tb);
+  }
   fit.on_epoch_end = [this](const EpochLogs& logs) { OnEpochEnd(logs); };
   fit.on_checkpoint = [this](const std::string& b) { OnCheckpoint(b); };
   if (fit.health_every > 0) {
@@ -195,7 +207,11 @@ void TrainingRun::OnEpochEnd(const EpochLogs& logs) {
   v1::JobEvent event;
   *event.mutable_epoch_end() = ToProto(logs);
   absl::Status s = Record(&event);
-  if (!s.ok()) Fail(s);
+  if (!s.ok()) return Fail(s);
+  if (tensorboard_ != nullptr) {
+    s = tensorboard_->OnEpochEnd(logs);
+    if (!s.ok()) Fail(TensorBoardError(s));
+  }
 }
 
 void TrainingRun::OnRangePoint(const LrRangePoint& point, int64_t step,

@@ -4,7 +4,8 @@
 // from the job's last checkpoint if it has one, and fits, recording as it
 // goes: per-epoch history and events, throttled batch progress events,
 // per-layer health reports with their warnings (HealthTracker), and a
-// checkpoint blob every epoch (the previous one is deleted).
+// checkpoint blob every epoch (the previous one is deleted), and, with
+// config.tensorboard, TensorBoard event files (a write error fails the job).
 //
 // A job with config.lr_range_test runs the LR range test instead (from
 // scratch, also after a restart): throttled lr_range_point events, and the
@@ -16,10 +17,12 @@
 #define PROFUNDO_SERVER_TRAINING_RUN_H_
 
 #include <atomic>
+#include <memory>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "engine/callbacks/tensorboard.h"
 #include "engine/health/lr_range_test.h"
 #include "engine/model.h"
 #include "server/blob_store.h"
@@ -38,6 +41,9 @@ class TrainingRun {
     DatasetManager* datasets = nullptr;
     JobEventHub* hub = nullptr;
     absl::Duration progress_interval = absl::Milliseconds(250);
+    // Parent of the per-job TensorBoard dirs (<data_dir>/tensorboard);
+    // TrainConfig.tensorboard writes under <tensorboard_dir>/<job_id>.
+    std::string tensorboard_dir;
   };
 
   struct Outcome {
@@ -84,6 +90,7 @@ class TrainingRun {
   absl::Time last_progress_ = absl::InfinitePast();
   std::string weights_blob_;
   HealthTracker health_;
+  std::unique_ptr<TensorBoard> tensorboard_;  // with config.tensorboard
 };
 
 // Keras's epoch logs as the API message.

@@ -46,6 +46,7 @@ const Command kCommands[] = {
      "submit SPEC.json --dataset ID [--config CONFIG.json] [--epochs N] "
      "[--batch_size N] [--validation_split F] [--validation_dataset ID] "
      "[--job_id ID] [--model_name N] [--seed N] [--health_every_steps N] "
+     "[--tensorboard] "
      "[--lr_range_test [--lr_min R] [--lr_max R] [--lr_steps N]] [--watch]"},
     {"jobs", RunListJobs,
      "jobs [--state S] [--dataset ID] [--page_size N] [--page_token T]"},

@@ -61,6 +61,9 @@ ABSL_FLAG(int64_t, after_seq, 0, "watch: resume after this event seq.");
 ABSL_FLAG(int32_t, health_every_steps, -1,
           "submit: per-layer health report every N steps (0: off; "
           "overrides --config; default 100).");
+ABSL_FLAG(bool, tensorboard, false,
+          "submit: write TensorBoard event files under the server's "
+          "<data_dir>/tensorboard/<job_id> (overrides --config).");
 ABSL_FLAG(bool, lr_range_test, false,
           "submit: run an LR range test instead of training (no model).");
 ABSL_FLAG(double, lr_min, 0, "submit --lr_range_test: first rate (1e-5).");

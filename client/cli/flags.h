@@ -50,6 +50,7 @@ ABSL_DECLARE_FLAG(bool, watch);
 ABSL_DECLARE_FLAG(std::string, state);
 ABSL_DECLARE_FLAG(int64_t, after_seq);
 ABSL_DECLARE_FLAG(int32_t, health_every_steps);
+ABSL_DECLARE_FLAG(bool, tensorboard);
 ABSL_DECLARE_FLAG(bool, lr_range_test);
 ABSL_DECLARE_FLAG(double, lr_min);
 ABSL_DECLARE_FLAG(double, lr_max);

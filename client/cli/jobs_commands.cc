@@ -113,6 +113,7 @@ absl::StatusOr<v1::SubmitJobRequest> SubmitFromFlags(
   if (absl::GetFlag(FLAGS_health_every_steps) >= 0) {
     config->set_health_every_steps(absl::GetFlag(FLAGS_health_every_steps));
   }
+  if (absl::GetFlag(FLAGS_tensorboard)) config->set_tensorboard(true);
   if (absl::GetFlag(FLAGS_lr_range_test)) {
     v1::LrRangeTestConfig* test = config->mutable_lr_range_test();
     if (absl::GetFlag(FLAGS_lr_min) > 0) test->set_min_lr(absl::GetFlag(FLAGS_lr_min));

@@ -26,13 +26,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "client/plot/svg_plot.h"
+#include "engine/callbacks/tensorboard.h"
 #include "engine/datasets/idx.h"
 #include "engine/health/diagnosis.h"
 #include "engine/health/lr_range_test.h"
 #include "engine/model.h"
 #include "engine/spec_json.h"
 #include "engine/status_macros.h"
-#include "engine/tensorboard/event_file.h"
 
 #define FMNIST "/usr/share/datasets/fashion-mnist/"
 ABSL_FLAG(std::string, spec, "", "model spec JSON file (v1.ModelSpec)");
@@ -262,26 +262,15 @@ absl::Status Run() {
       PrintHealth(r);
     };
   }
-  std::unique_ptr<EventFileWriter> tb_train, tb_val;
+  std::unique_ptr<TensorBoard> tensorboard;
   const std::string tb_dir = absl::GetFlag(FLAGS_tensorboard);
   if (!tb_dir.empty()) {
-    PROFUNDO_ASSIGN_OR_RETURN(tb_train, EventFileWriter::Create(tb_dir + "/train"));
-    PROFUNDO_ASSIGN_OR_RETURN(tb_val, EventFileWriter::Create(tb_dir + "/validation"));
+    PROFUNDO_ASSIGN_OR_RETURN(tensorboard, TensorBoard::Create(tb_dir));
   }
-  absl::Status tb_status;
+  absl::Status tb_status;  // the first write error; no writes after it
   fit.on_epoch_end = [&](const EpochLogs& logs) {
-    if (tb_train != nullptr) {
-      // Keras's TensorBoard callback: epoch_* tags, one run per split.
-      const auto add = [&](EventFileWriter& w, const char* tag, double v) {
-        if (tb_status.ok()) tb_status = w.AddScalar(tag, logs.epoch, static_cast<float>(v));
-      };
-      add(*tb_train, "epoch_loss", logs.loss);
-      add(*tb_train, "epoch_accuracy", logs.accuracy);
-      add(*tb_train, "epoch_learning_rate", logs.lr);
-      if (logs.val_loss) add(*tb_val, "epoch_loss", *logs.val_loss);
-      if (logs.val_accuracy) add(*tb_val, "epoch_accuracy", *logs.val_accuracy);
-      if (tb_status.ok()) tb_status = tb_train->Flush();
-      if (tb_status.ok()) tb_status = tb_val->Flush();
+    if (tensorboard != nullptr && tb_status.ok()) {
+      tb_status = tensorboard->OnEpochEnd(logs);
     }
     const double s =
         std::chrono::duration<double>(Clock::now() - epoch_start).count();
