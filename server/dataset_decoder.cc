@@ -1,6 +1,9 @@
 #include "server/dataset_decoder.h"
 
 #include <cmath>
+#include <cstdint>
+#include <limits>
+#include <utility>
 #include <string_view>
 
 #include "absl/strings/numbers.h"
@@ -54,7 +57,38 @@ absl::StatusOr<CsvOptions> ToCsvOptions(const v1::CsvOptions& csv) {
   return options;
 }
 
+// The field every decoded-size message names.
+constexpr absl::string_view kDecodedSizeField =
+    "features and labels: decoded size in bytes";
+
+// Bytes of `elements` float32 values, saturating at int64's maximum.
+int64_t Float32Bytes(uint64_t elements) {
+  constexpr uint64_t kMax = std::numeric_limits<int64_t>::max();
+  return static_cast<int64_t>(elements > kMax / 4 ? kMax : elements * 4);
+}
+
 }  // namespace
+
+absl::Status CheckDeclaredSize(v1::DataFormat format,
+                               absl::string_view features,
+                               absl::string_view labels, const Limits& limits) {
+  if (format != v1::DATA_FORMAT_IDX) return absl::OkStatus();
+  int64_t total = 0;
+  for (const auto& [part, bytes] : {std::pair{"features", features},
+                                    std::pair{"labels", labels}}) {
+    // Raw parts cannot declare more than they carry (ParseIdx checks it) and
+    // are bounded by --max_upload_bytes; DescribeDataset checks their size.
+    if (!IsGzip(Std(bytes))) continue;
+    absl::StatusOr<IdxHeader> header = ReadIdxHeader(Std(bytes));
+    if (!header.ok()) return Prefixed(part, header.status());
+    const int64_t part_bytes = Float32Bytes(header->ElementCount());
+    total = part_bytes > std::numeric_limits<int64_t>::max() - total
+                ? std::numeric_limits<int64_t>::max()
+                : total + part_bytes;
+  }
+  return CheckLimit(kDecodedSizeField, total, "max_dataset_bytes",
+                    limits.max_dataset_bytes);
+}
 
 absl::StatusOr<Dataset> DecodeDataset(v1::DataFormat format,
                                       const v1::CsvOptions& csv,
@@ -117,6 +151,9 @@ absl::Status DescribeDataset(const Dataset& data, const Limits& limits,
         "labels: ", data.y.rank() < 1 ? 0 : data.y.dim(0),
         " labels for ", rows, " feature rows"));
   }
+  PROFUNDO_RETURN_IF_ERROR(CheckLimit(
+      kDecodedSizeField, Float32Bytes(static_cast<uint64_t>(data.x.size() + data.y.size())),
+      "max_dataset_bytes", limits.max_dataset_bytes));
   PROFUNDO_RETURN_IF_ERROR(CheckFinite(data.x, "features"));
   PROFUNDO_RETURN_IF_ERROR(CheckFinite(data.y, "labels"));
 

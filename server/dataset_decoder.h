@@ -25,9 +25,21 @@ absl::StatusOr<Dataset> DecodeDataset(v1::DataFormat format,
                                       absl::string_view features,
                                       absl::string_view labels);
 
+// Checks the size the parts declare before they are decoded, so a small
+// upload cannot make the server allocate gigabytes (a gzip IDX file's header
+// is read without inflating the rest; only gzip parts can declare more than
+// they carry): RESOURCE_EXHAUSTED naming
+// --max_dataset_bytes. Other formats are bounded by --max_upload_bytes and
+// checked after decoding by DescribeDataset. Unreadable headers are
+// INVALID_ARGUMENT as DecodeDataset reports them.
+absl::Status CheckDeclaredSize(v1::DataFormat format,
+                               absl::string_view features,
+                               absl::string_view labels, const Limits& limits);
+
 // Checks `data` and fills info's rows, feature_shape, label_shape and
-// num_classes. More rows or values per row than `limits` allow is
-// RESOURCE_EXHAUSTED naming the flag (--max_dataset_rows, --max_features).
+// num_classes. More rows, values per row or decoded bytes than `limits`
+// allow is RESOURCE_EXHAUSTED naming the flag (--max_dataset_rows,
+// --max_features, --max_dataset_bytes).
 absl::Status DescribeDataset(const Dataset& data, const Limits& limits,
                              v1::Dataset* info);
 

@@ -36,6 +36,8 @@ absl::StatusOr<v1::Dataset> DatasetManager::Create(
       static_cast<int64_t>(upload.features.size() + upload.labels.size()));
   *record.info.mutable_create_time() = ToProtoTime(absl::Now());
   {
+    PROFUNDO_RETURN_IF_ERROR(CheckDeclaredSize(record.format, upload.features,
+                                               upload.labels, limits_));
     PROFUNDO_ASSIGN_OR_RETURN(
         Dataset data, DecodeDataset(record.format, record.csv,
                                     upload.features, upload.labels));

@@ -10,6 +10,7 @@ absl::Status ValidateLimits(const Limits& limits) {
   const std::pair<const char*, int64_t> all[] = {
       {"max_dataset_rows", limits.max_dataset_rows},
       {"max_features", limits.max_features},
+      {"max_dataset_bytes", limits.max_dataset_bytes},
       {"max_model_params", limits.max_model_params},
       {"max_layers", limits.max_layers},
       {"max_spec_bytes", limits.max_spec_bytes},

@@ -28,6 +28,9 @@ namespace profundo::server {
 struct Limits {
   int64_t max_dataset_rows = 10'000'000;   // --max_dataset_rows
   int64_t max_features = 1'000'000;        // --max_features (per sample)
+  // Decoded dataset size (features and labels as float32, as training holds
+  // them in memory): --max_dataset_bytes.
+  int64_t max_dataset_bytes = int64_t{4} << 30;
   int64_t max_model_params = 100'000'000;  // --max_model_params
   int max_layers = 1000;                   // --max_layers
   int64_t max_spec_bytes = 1 << 20;        // --max_spec_bytes

@@ -57,6 +57,11 @@ ABSL_FLAG(int64_t, max_dataset_rows, profundo::server::Limits().max_dataset_rows
           "Most rows (samples) an uploaded dataset may have.");
 ABSL_FLAG(int64_t, max_features, profundo::server::Limits().max_features,
           "Most values per sample (features) an uploaded dataset may have.");
+ABSL_FLAG(int64_t, max_dataset_bytes,
+          profundo::server::Limits().max_dataset_bytes,
+          "Largest decoded dataset (features and labels as float32, as "
+          "training holds them); gzip IDX uploads are checked on their "
+          "headers before they are inflated.");
 ABSL_FLAG(int64_t, max_model_params, profundo::server::Limits().max_model_params,
           "Most parameters (trainable and not) a model may have; checked at "
           "SubmitJob and ValidateModel before any weight is allocated.");
@@ -109,6 +114,7 @@ int main(int argc, char** argv) {
   options.max_queued_jobs = absl::GetFlag(FLAGS_max_queued_jobs);
   options.limits.max_dataset_rows = absl::GetFlag(FLAGS_max_dataset_rows);
   options.limits.max_features = absl::GetFlag(FLAGS_max_features);
+  options.limits.max_dataset_bytes = absl::GetFlag(FLAGS_max_dataset_bytes);
   options.limits.max_model_params = absl::GetFlag(FLAGS_max_model_params);
   options.limits.max_layers = absl::GetFlag(FLAGS_max_layers);
   options.limits.max_spec_bytes = absl::GetFlag(FLAGS_max_spec_bytes);

@@ -2,6 +2,7 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
@@ -65,20 +66,21 @@ float DecodeIdxValue(const unsigned char* p, uint8_t code) {
   }
 }
 
-bool IsGzip(std::string_view bytes) {
-  return bytes.size() >= 2 && static_cast<unsigned char>(bytes[0]) == 0x1f &&
-         static_cast<unsigned char>(bytes[1]) == 0x8b;
-}
-
 // Prefixes a status's message with `prefix: `, keeping its code.
 absl::Status Annotate(const absl::Status& s, const std::string& prefix) {
   return absl::Status(s.code(), absl::StrCat(prefix, ": ", s.message()));
 }
 
-}  // namespace
+// What Gunzip does when the data decompresses to more than `max_out` bytes.
+enum class OverLimit {
+  kError,     // INVALID_ARGUMENT "decompresses to more than <max_out> bytes"
+  kTruncate,  // stop there and return the first max_out bytes
+};
 
-absl::StatusOr<std::string> MaybeGunzip(std::string_view bytes) {
-  if (!IsGzip(bytes)) return std::string(bytes);
+// Decompresses gzip data (one or more concatenated members), never holding
+// more than max_out (+ one chunk while inflating) bytes.
+absl::StatusOr<std::string> Gunzip(std::string_view bytes, uint64_t max_out,
+                                   OverLimit over_limit) {
   z_stream zs;
   std::memset(&zs, 0, sizeof zs);
   // 16 + MAX_WBITS: a gzip wrapper (header and CRC-32 trailer) is required.
@@ -88,7 +90,8 @@ absl::StatusOr<std::string> MaybeGunzip(std::string_view bytes) {
   std::unique_ptr<z_stream, int (*)(z_stream*)> guard(&zs, inflateEnd);
   std::string out;
   size_t in_pos = 0;
-  constexpr size_t kChunk = size_t{1} << 20;
+  // Inflating one byte past the limit tells "exactly max_out" from "more".
+  const uint64_t max_chunk = uint64_t{1} << 20;
   while (true) {
     if (zs.avail_in == 0 && in_pos < bytes.size()) {
       const size_t n = std::min<size_t>(bytes.size() - in_pos, size_t{1} << 30);
@@ -98,18 +101,24 @@ absl::StatusOr<std::string> MaybeGunzip(std::string_view bytes) {
       in_pos += n;
     }
     const size_t old_size = out.size();
-    if (old_size + kChunk > kMaxGunzipBytes) {
+    if (old_size > max_out) {
+      if (over_limit == OverLimit::kTruncate) {
+        out.resize(max_out);
+        return out;
+      }
       return absl::InvalidArgumentError(absl::StrCat(
-          "gzip: data decompresses to more than ", kMaxGunzipBytes, " bytes"));
+          "gzip: data decompresses to more than ", max_out, " bytes"));
     }
-    out.resize(old_size + kChunk);
+    const size_t chunk =
+        static_cast<size_t>(std::min(max_chunk, max_out + 1 - old_size));
+    out.resize(old_size + chunk);
     zs.next_out = reinterpret_cast<Bytef*>(out.data() + old_size);
-    zs.avail_out = static_cast<uInt>(kChunk);
+    zs.avail_out = static_cast<uInt>(chunk);
     const int rc = inflate(&zs, Z_NO_FLUSH);
-    out.resize(old_size + kChunk - zs.avail_out);
+    out.resize(old_size + chunk - zs.avail_out);
     if (rc == Z_STREAM_END) {
       const size_t left = zs.avail_in + (bytes.size() - in_pos);
-      if (left == 0) return out;
+      if (left == 0) break;
       // Concatenated gzip members decompress to the concatenation.
       const std::string_view rest = bytes.substr(bytes.size() - left);
       if (!IsGzip(rest)) {
@@ -129,14 +138,22 @@ absl::StatusOr<std::string> MaybeGunzip(std::string_view bytes) {
                        zs.msg != nullptr ? zs.msg : "zlib error", ")"));
     }
   }
+  if (out.size() > max_out) {
+    if (over_limit == OverLimit::kTruncate) {
+      out.resize(max_out);
+      return out;
+    }
+    return absl::InvalidArgumentError(absl::StrCat(
+        "gzip: data decompresses to more than ", max_out, " bytes"));
+  }
+  return out;
 }
 
-absl::StatusOr<Tensor> ParseIdx(std::string_view bytes) {
-  std::string inflated;
-  if (IsGzip(bytes)) {
-    PROFUNDO_ASSIGN_OR_RETURN(inflated, MaybeGunzip(bytes));
-    bytes = inflated;
-  }
+// The longest IDX header: the magic and 255 dimensions.
+constexpr uint64_t kMaxIdxHeaderBytes = 4 + 4 * 255;
+
+// Parses the header at the start of decompressed IDX bytes.
+absl::StatusOr<IdxHeader> ParseIdxHeader(std::string_view bytes) {
   const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
   if (bytes.size() < 4) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -161,50 +178,115 @@ absl::StatusOr<Tensor> ParseIdx(std::string_view bytes) {
   if (ndim == 0) {
     return absl::InvalidArgumentError("IDX: the header declares 0 dimensions");
   }
-  const size_t header = 4 + 4 * static_cast<size_t>(ndim);
-  if (bytes.size() < header) {
+  IdxHeader header;
+  header.type_code = type->code;
+  header.type_name = type->name;
+  header.element_bytes = type->size;
+  header.header_bytes = 4 + 4 * static_cast<uint64_t>(ndim);
+  if (bytes.size() < header.header_bytes) {
     return absl::InvalidArgumentError(
         absl::StrCat("IDX: truncated header: ", ndim, " dimensions need ",
-                     header, " bytes, got ", bytes.size()));
+                     header.header_bytes, " bytes, got ", bytes.size()));
   }
-  Shape shape(ndim);
-  bool has_zero = false;
+  header.shape.resize(ndim);
   for (int d = 0; d < ndim; ++d) {
-    shape[d] = static_cast<int64_t>(BigEndian(p + 4 + 4 * d, 4));
-    has_zero = has_zero || shape[d] == 0;
+    header.shape[d] = static_cast<int64_t>(BigEndian(p + 4 + 4 * d, 4));
   }
+  return header;
+}
+
+}  // namespace
+
+bool IsGzip(std::string_view bytes) {
+  return bytes.size() >= 2 && static_cast<unsigned char>(bytes[0]) == 0x1f &&
+         static_cast<unsigned char>(bytes[1]) == 0x8b;
+}
+
+uint64_t IdxHeader::ElementCount() const {
+  constexpr uint64_t kSaturated = ~uint64_t{0};
+  uint64_t count = 1;
+  for (int64_t dim : shape) {
+    const uint64_t d = static_cast<uint64_t>(dim);
+    if (d == 0) return 0;
+    count = count > kSaturated / d ? kSaturated : count * d;
+  }
+  return count;
+}
+
+uint64_t IdxHeader::DataBytes() const {
+  const uint64_t count = ElementCount();
+  const uint64_t size = static_cast<uint64_t>(element_bytes);
+  return count > (~uint64_t{0} - header_bytes) / size
+             ? ~uint64_t{0}
+             : header_bytes + count * size;
+}
+
+absl::StatusOr<IdxHeader> ReadIdxHeader(std::string_view bytes) {
+  if (!IsGzip(bytes)) return ParseIdxHeader(bytes);
+  PROFUNDO_ASSIGN_OR_RETURN(
+      std::string head, Gunzip(bytes, kMaxIdxHeaderBytes, OverLimit::kTruncate));
+  return ParseIdxHeader(head);
+}
+
+absl::StatusOr<std::string> MaybeGunzip(std::string_view bytes) {
+  if (!IsGzip(bytes)) return std::string(bytes);
+  return Gunzip(bytes, kMaxGunzipBytes, OverLimit::kError);
+}
+
+absl::StatusOr<Tensor> ParseIdx(std::string_view bytes) {
+  PROFUNDO_ASSIGN_OR_RETURN(const IdxHeader header, ReadIdxHeader(bytes));
+  std::string inflated;
+  if (IsGzip(bytes)) {
+    // Never inflate more than the header declares (plus one byte, to report
+    // trailing data): memory stays bounded by what the caller could check
+    // on the header before calling.
+    const uint64_t declared = header.DataBytes();
+    if (declared > kMaxGunzipBytes) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "IDX: the header declares ", ShapeToString(header.shape), " ",
+          header.type_name, " (", declared, " bytes), more than the ",
+          kMaxGunzipBytes, " bytes gzip data may decompress to"));
+    }
+    PROFUNDO_ASSIGN_OR_RETURN(
+        inflated, Gunzip(bytes, declared + 1, OverLimit::kTruncate));
+    if (inflated.size() > declared) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "IDX: the gzip data decompresses to more than the ", declared,
+          " bytes its header declares (", ShapeToString(header.shape), " ",
+          header.type_name, ")"));
+    }
+    bytes = inflated;
+  }
+  const Shape& shape = header.shape;
   // Element count, bounded by what the data could hold (no overflow: each
   // factor is < 2^32 and the running product stays <= available).
-  const uint64_t available = bytes.size() - header;
-  const uint64_t max_elements = available / type->size;
-  uint64_t count = has_zero ? 0 : 1;
-  for (int d = 0; d < ndim && count != 0; ++d) {
-    const uint64_t dim = static_cast<uint64_t>(shape[d]);
-    if (count > max_elements / dim) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("IDX: truncated data: dimensions ", ShapeToString(shape),
-                       " of ", type->name, " need more than the ", available,
-                       " bytes after the header"));
-    }
-    count *= dim;
-  }
-  const uint64_t needed = count * type->size;
-  if (needed != available) {
+  const uint64_t available = bytes.size() - header.header_bytes;
+  const uint64_t max_elements = available / header.element_bytes;
+  const uint64_t count = header.ElementCount();
+  if (count > max_elements) {
     return absl::InvalidArgumentError(
-        absl::StrCat("IDX: ", available - needed, " trailing bytes after the ",
-                     ShapeToString(shape), " ", type->name, " data"));
+        absl::StrCat("IDX: truncated data: dimensions ", ShapeToString(shape),
+                     " of ", header.type_name, " need more than the ",
+                     available, " bytes after the header"));
+  }
+  const uint64_t needed = count * header.element_bytes;
+  if (needed != available) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "IDX: ", available - needed, " trailing bytes after the ",
+        ShapeToString(shape), " ", header.type_name, " data"));
   }
   Tensor t(shape);
   float* dst = t.data();
-  const unsigned char* src = p + header;
-  if (type->code == 0x08) {
+  const unsigned char* src =
+      reinterpret_cast<const unsigned char*>(bytes.data()) + header.header_bytes;
+  if (header.type_code == 0x08) {
     for (uint64_t i = 0; i < count; ++i) dst[i] = src[i];
   } else {
     for (uint64_t i = 0; i < count; ++i) {
-      dst[i] = DecodeIdxValue(src + i * type->size, type->code);
+      dst[i] = DecodeIdxValue(src + i * header.element_bytes, header.type_code);
     }
   }
-  if (type->code == 0x0D || type->code == 0x0E) {
+  if (header.type_code == 0x0D || header.type_code == 0x0E) {
     PROFUNDO_RETURN_IF_ERROR(CheckFinite(t, "IDX data"));
   }
   return t;

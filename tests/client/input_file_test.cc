@@ -5,12 +5,13 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "zlib.h"
+#include "tests/gzip_util.h"
 
 namespace profundo::cli {
 namespace {
 
 using ::testing::ElementsAre;
+using ::profundo::testing::Gzip;
 using ::testing::HasSubstr;
 
 // 3 images of 2x2 ubyte pixels 0..11.
@@ -21,22 +22,6 @@ std::string Idx3() {
   return s;
 }
 
-std::string Gzip(const std::string& raw) {
-  z_stream z;
-  std::memset(&z, 0, sizeof(z));
-  EXPECT_EQ(deflateInit2(&z, 6, Z_DEFLATED, 16 + MAX_WBITS, 8,
-                         Z_DEFAULT_STRATEGY),
-            Z_OK);
-  std::string out(raw.size() + 64, '\0');
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(raw.data()));
-  z.avail_in = static_cast<uInt>(raw.size());
-  z.next_out = reinterpret_cast<Bytef*>(out.data());
-  z.avail_out = static_cast<uInt>(out.size());
-  EXPECT_EQ(deflate(&z, Z_FINISH), Z_STREAM_END);
-  out.resize(z.total_out);
-  deflateEnd(&z);
-  return out;
-}
 
 std::string Npy(const std::string& descr, const std::string& shape,
                 const std::string& data) {

@@ -33,13 +33,22 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       upload->header.features_bytes()) {
     __builtin_trap();  // the assembler let a lying size through
   }
+  // The server's order (DatasetManager::Create): declared size, decode,
+  // describe.
+  profundo::server::Limits limits;
+  limits.max_dataset_rows = 100'000;
+  limits.max_features = 10'000;
+  limits.max_dataset_bytes = 64 << 20;
+  if (!profundo::server::CheckDeclaredSize(upload->header.format(),
+                                           upload->features, upload->labels,
+                                           limits)
+           .ok()) {
+    return 0;
+  }
   absl::StatusOr<profundo::Dataset> decoded = profundo::server::DecodeDataset(
       upload->header.format(), upload->header.csv(), upload->features,
       upload->labels);
   if (!decoded.ok()) return 0;
-  profundo::server::Limits limits;
-  limits.max_dataset_rows = 100'000;
-  limits.max_features = 10'000;
   profundo::v1::Dataset info;
   absl::Status described =
       profundo::server::DescribeDataset(*decoded, limits, &info);

@@ -31,12 +31,14 @@
 #include "server/predictor.h"
 #include "server/server.h"
 #include "server/sqlite_catalog.h"
+#include "tests/gzip_util.h"
 #include "tests/service/service_test_util.h"
 
 namespace profundo::server {
 namespace {
 
 using ::profundo::server::testing::Call;
+using ::profundo::testing::Gzip;
 using ::profundo::server::testing::ChunkMessage;
 using ::profundo::server::testing::Config;
 using ::profundo::server::testing::Header;
@@ -148,6 +150,7 @@ class HostileInputTest : public ::testing::Test {
     options.max_upload_bytes = 1 << 20;
     options.limits.max_dataset_rows = 1000;
     options.limits.max_features = 100;
+    options.limits.max_dataset_bytes = 1 << 20;
     options.limits.max_model_params = 10'000;
     options.limits.max_layers = 50;
     options.limits.max_spec_bytes = 64 << 10;
@@ -633,6 +636,20 @@ TEST_F(HostileInputTest, NonFiniteAndOversizedDataIsRefused) {
   testing::PutBigEndian32(&lying_rows, 0xffffffffu);
   testing::PutBigEndian32(&lying_rows, 4);
   lying_rows += "abcd";
+  // Gzip IDX: a header declaring 1000 x 300 ubyte (1.2 MB as float32) in a
+  // few hundred bytes, and a gzip bomb: a 2x2 header then 16 MiB of zeros.
+  std::string big_header;
+  testing::PutBigEndian32(&big_header, 0x00000802);
+  testing::PutBigEndian32(&big_header, 1000);
+  testing::PutBigEndian32(&big_header, 300);
+  const std::string gzip_big =
+      Gzip(big_header + std::string(1000 * 300, '\0'));
+  std::string small_header;
+  testing::PutBigEndian32(&small_header, 0x00000802);
+  testing::PutBigEndian32(&small_header, 2);
+  testing::PutBigEndian32(&small_header, 2);
+  const std::string gzip_bomb =
+      Gzip(small_header + std::string(16 << 20, '\0'));
   std::string zero_width;
   testing::PutBigEndian32(&zero_width, 0x00000802);
   testing::PutBigEndian32(&zero_width, 2);
@@ -678,6 +695,16 @@ TEST_F(HostileInputTest, NonFiniteAndOversizedDataIsRefused) {
       {"IDX header declaring more rows than sent",
        [&] { return upload(v1::DATA_FORMAT_IDX, lying_rows, idx_labels); },
        absl::StatusCode::kInvalidArgument, "features: IDX: truncated data"},
+      {"gzip IDX declaring more than --max_dataset_bytes",
+       [&] { return upload(v1::DATA_FORMAT_IDX, gzip_big, idx_labels); },
+       absl::StatusCode::kResourceExhausted,
+       "features and labels: decoded size in bytes is 1200000; the server's "
+       "--max_dataset_bytes is 1048576"},
+      {"gzip IDX bomb inflating past its header",
+       [&] { return upload(v1::DATA_FORMAT_IDX, gzip_bomb, idx_labels); },
+       absl::StatusCode::kInvalidArgument,
+       "features: IDX: the gzip data decompresses to more than the 16 bytes "
+       "its header declares ([2, 2] ubyte)"},
       {"IDX rows of zero values",
        [&] { return upload(v1::DATA_FORMAT_IDX, zero_width, idx_labels); },
        absl::StatusCode::kInvalidArgument, "features: each row has 0 values"},

@@ -2,7 +2,6 @@
 // gzip files round trip, and a table of malformed inputs.
 #include "engine/datasets/idx.h"
 
-#include <zlib.h>
 
 #include <cmath>
 #include <cstdint>
@@ -13,10 +12,12 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/gzip_util.h"
 
 namespace profundo {
 namespace {
 
+using ::profundo::testing::Gzip;
 using ::testing::HasSubstr;
 
 const char kFashionDir[] = "/usr/share/datasets/fashion-mnist/";
@@ -51,22 +52,6 @@ std::string BeDouble(double d) {
   return Be(bits, 8);
 }
 
-std::string Gzip(const std::string& raw) {
-  z_stream zs;
-  std::memset(&zs, 0, sizeof zs);
-  EXPECT_EQ(
-      deflateInit2(&zs, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY),
-      Z_OK);
-  std::string out(deflateBound(&zs, raw.size()) + 32, '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(raw.data()));
-  zs.avail_in = static_cast<uInt>(raw.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  EXPECT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  return out;
-}
 
 std::string WriteTemp(const std::string& name, const std::string& bytes) {
   const std::string path = ::testing::TempDir() + name;
@@ -218,6 +203,55 @@ TEST(IdxTest, MalformedInputs) {
     EXPECT_THAT(std::string(t.status().message()), HasSubstr(c.expected))
         << c.name;
   }
+}
+
+TEST(IdxTest, ReadIdxHeaderReadsOnlyTheHeader) {
+  const std::string raw = Idx(0x0B, {3, 4}, std::string(24, '\1'));
+  for (const std::string& bytes : {raw, Gzip(raw)}) {
+    auto header = ReadIdxHeader(bytes);
+    ASSERT_TRUE(header.ok()) << header.status();
+    EXPECT_EQ(header->type_code, 0x0B);
+    EXPECT_STREQ(header->type_name, "short");
+    EXPECT_EQ(header->element_bytes, 2);
+    EXPECT_EQ(header->header_bytes, 12u);
+    EXPECT_EQ(header->shape, (Shape{3, 4}));
+    EXPECT_EQ(header->ElementCount(), 12u);
+    EXPECT_EQ(header->DataBytes(), 12u + 24u);
+  }
+  // The header of a gzip file whose data is cut short is still readable:
+  // only the first bytes are inflated.
+  const std::string gz = Gzip(Idx(0x08, {1000, 1000}, std::string(1000000, 'x')));
+  auto header = ReadIdxHeader(gz.substr(0, gz.size() / 2));
+  ASSERT_TRUE(header.ok()) << header.status();
+  EXPECT_EQ(header->ElementCount(), 1000000u);
+  // Declared sizes saturate instead of overflowing.
+  auto absurd =
+      ReadIdxHeader(Idx(0x0E, {0xffffffff, 0xffffffff, 0xffffffff}, ""));
+  ASSERT_TRUE(absurd.ok()) << absurd.status();
+  EXPECT_EQ(absurd->ElementCount(), ~uint64_t{0});
+  EXPECT_EQ(absurd->DataBytes(), ~uint64_t{0});
+  EXPECT_EQ(ReadIdxHeader("\x01\x02").status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(IdxTest, GzipInflatesNoMoreThanTheHeaderDeclares) {
+  // A gzip bomb: a 2x2 header followed by 16 MiB of zeros (~16 KiB gzip).
+  const std::string bomb =
+      Gzip(Idx(0x08, {2, 2}, "abcd") + std::string(16 << 20, '\0'));
+  ASSERT_LT(bomb.size(), 32u << 10);
+  auto t = ParseIdx(bomb);
+  ASSERT_FALSE(t.ok());
+  EXPECT_EQ(t.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(t.status().message(),
+            "IDX: the gzip data decompresses to more than the 16 bytes its "
+            "header declares ([2, 2] ubyte)");
+  // A header declaring more than gzip data may ever inflate to (2 GiB) is
+  // refused before anything beyond the header is inflated.
+  auto huge = ParseIdx(Gzip(Idx(0x08, {65536, 65536}, "abcd")));
+  ASSERT_FALSE(huge.ok());
+  EXPECT_THAT(std::string(huge.status().message()),
+              HasSubstr("IDX: the header declares [65536, 65536] ubyte "
+                        "(4294967308 bytes), more than the 2147483648 bytes"));
 }
 
 TEST(IdxTest, EmptyDimensionIsAnEmptyTensor) {
