@@ -1,5 +1,8 @@
 // Model persistence: SavedModel (trained model) and Checkpoint (a fit in
 // progress), both protobuf (proto/profundo/v1/saved_model.proto).
+#include <map>
+#include <string>
+
 #include "absl/strings/str_cat.h"
 #include "engine/model.h"
 #include "engine/status_macros.h"
@@ -107,6 +110,9 @@ std::string Model::MakeCheckpoint(
     slot->set_name(name);
     slot->mutable_values()->Add(values->begin(), values->end());
   }
+  for (const auto& [name, value] : optimizer_->scalars()) {
+    (*opt->mutable_scalars())[name] = value;
+  }
   for (const auto& cb : cbs) {
     std::vector<double> state = cb->SaveState();
     ckpt.add_callbacks()->mutable_values()->Add(state.begin(), state.end());
@@ -165,6 +171,8 @@ absl::Status Model::RestoreCheckpoint(
                             opt.slots(i).values().end());
   }
   optimizer_->set_iterations(opt.iterations());
+  PROFUNDO_RETURN_IF_ERROR(optimizer_->set_scalars(
+      std::map<std::string, double>(opt.scalars().begin(), opt.scalars().end())));
   if (!optimizer_->has_schedule()) {
     optimizer_->set_learning_rate(opt.learning_rate());
   }

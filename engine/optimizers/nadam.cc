@@ -1,8 +1,11 @@
 #include "engine/optimizers/nadam.h"
 
 #include <cmath>
+#include <map>
+#include <string>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "engine/parallel.h"
 
 namespace profundo {
@@ -16,6 +19,27 @@ Nadam::Nadam(OptimizerOptions options, double beta_1, double beta_2,
 
 double Nadam::Mu(int64_t t) const {
   return beta_1_ * (1.0 - 0.5 * std::pow(0.96, static_cast<double>(t)));
+}
+
+std::map<std::string, double> Nadam::scalars() const {
+  // The product covers iterations() steps unless the counter was set
+  // without it (a resume from a checkpoint that had no scalars).
+  if (u_product_steps_ != iterations()) return {};
+  return {{"u_product", u_product_}};
+}
+
+absl::Status Nadam::set_scalars(const std::map<std::string, double>& s) {
+  if (s.empty()) return absl::OkStatus();
+  auto it = s.find("u_product");
+  if (s.size() != 1 || it == s.end()) return Optimizer::set_scalars(s);
+  if (!(it->second > 0.0 && it->second <= 1.0)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "checkpoint optimizer state u_product is ", it->second,
+        "; it must be in (0, 1]"));
+  }
+  u_product_ = it->second;
+  u_product_steps_ = iterations();
+  return absl::OkStatus();
 }
 
 namespace {

@@ -11,15 +11,17 @@
 //   vhat = v / (1 - b2^t)
 //   w -= lr mhat / (sqrt(vhat) + eps)
 // Slots: "m", "v". Momentum (1cycle) is beta_1; as in Keras, the running
-// product multiplies in the beta_1 in force at each step. The product is not
-// a checkpoint slot: after set_iterations() it is recomputed from step 1 with
-// the current beta_1 (exact unless beta_1 varied before the checkpoint).
+// product multiplies in the beta_1 in force at each step, so it is saved in
+// checkpoints as the scalar "u_product" (a checkpoint without it is resumed
+// by recomputing the product from step 1 with the current beta_1, exact
+// unless beta_1 varied before the checkpoint).
 //
 // Not thread-safe; owned by the Model (see optimizer.h).
 #ifndef PROFUNDO_ENGINE_OPTIMIZERS_NADAM_H_
 #define PROFUNDO_ENGINE_OPTIMIZERS_NADAM_H_
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -35,6 +37,8 @@ class Nadam final : public Optimizer {
   bool has_momentum() const override { return true; }
   double momentum() const override { return beta_1_; }
   void set_momentum(double m) override { beta_1_ = m; }
+  std::map<std::string, double> scalars() const override;
+  absl::Status set_scalars(const std::map<std::string, double>& s) override;
 
  protected:
   std::vector<std::string> SlotNames() const override { return {"m", "v"}; }

@@ -49,6 +49,13 @@ std::vector<std::pair<std::string, std::vector<float>*>> Optimizer::slots() {
   return out;
 }
 
+absl::Status Optimizer::set_scalars(const std::map<std::string, double>& s) {
+  if (s.empty()) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(
+      "checkpoint optimizer state \"", s.begin()->first, "\" is not a ",
+      name(), " state"));
+}
+
 void Optimizer::EnsureSlots(int64_t n) {
   if (slot_names_.empty()) {
     slot_names_ = SlotNames();

@@ -21,6 +21,7 @@
 #define PROFUNDO_ENGINE_OPTIMIZERS_OPTIMIZER_H_
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -81,6 +82,13 @@ class Optimizer {
   // then keeps them instead of creating fresh ones.
   std::vector<std::pair<std::string, std::vector<float>*>> slots();
   void set_iterations(int64_t t) { iterations_ = t; }
+  // Scalar state beyond the slots and the step counter, by name (Nadam's
+  // running momentum product, which depends on every past beta_1 when
+  // OneCycle varies it). Restore it after set_iterations; an empty map (a
+  // checkpoint written before scalars existed) keeps what the optimizer can
+  // rebuild from the step counter. INVALID_ARGUMENT on a name it does not have.
+  virtual std::map<std::string, double> scalars() const { return {}; }
+  virtual absl::Status set_scalars(const std::map<std::string, double>& s);
 
  protected:
   // Names of this optimizer's slots, e.g. {"m", "v"}.

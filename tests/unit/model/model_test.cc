@@ -3,6 +3,9 @@
 #include <omp.h>
 
 #include <cmath>
+#include <functional>
+#include <ostream>
+#include <string>
 
 #include "absl/strings/str_cat.h"
 #include "engine/mixed_precision/policy.h"
@@ -231,23 +234,33 @@ TEST(ModelTest, SaveLoadPredictsIdentically) {
   EXPECT_FALSE(Model::Load("garbage").ok());
 }
 
-TEST(ModelTest, ResumeFromCheckpointEqualsUninterruptedRun) {
+// A checkpoint taken after epoch 2 and resumed in a fresh model gives the
+// same epochs and weights as the run that was not interrupted, with each
+// optimizer and each callback that carries state across epochs.
+struct ResumeCase {
+  std::string name;
+  std::string optimizer;  // ModelSpec JSON
+  std::function<void(v1::TrainConfig*)> callbacks;
+};
+
+void PrintTo(const ResumeCase& c, std::ostream* os) { *os << c.name; }
+
+class ResumeTest : public ::testing::TestWithParam<ResumeCase> {};
+
+TEST_P(ResumeTest, ResumeFromCheckpointEqualsUninterruptedRun) {
   omp_set_num_threads(1);
-  const std::string spec = R"({
+  const std::string spec = absl::StrCat(R"({
     "layers": [
       {"dense": {"units": 16, "activation": "elu", "input_shape": [4]}},
       {"batch_normalization": {}},
       {"dropout": {"rate": 0.3}},
       {"dense": {"units": 3, "activation": "softmax"}}],
-    "optimizer": {"nadam": {}},
-    "preprocessing": {"standardize": true}})";
+    "optimizer": )", GetParam().optimizer, R"(,
+    "preprocessing": {"standardize": true}})");
   v1::TrainConfig config;
   config.set_epochs(4);
   config.set_validation_split(0.25);
-  auto* cb = config.add_callbacks()->mutable_reduce_lr_on_plateau();
-  cb->set_patience(1);
-  cb->set_factor(0.5);
-  cb->set_monitor("loss");
+  GetParam().callbacks(&config);
   const Dataset data = Blobs(240, 4, 3, 8);
 
   // Uninterrupted, keeping the checkpoint after epoch 2.
@@ -283,6 +296,37 @@ TEST(ModelTest, ResumeFromCheckpointEqualsUninterruptedRun) {
   EXPECT_EQ((*resumed)->parameters().non_trainable_values(),
             (*full)->parameters().non_trainable_values());
 }
+
+void ReduceLrOnPlateau(v1::TrainConfig* config) {
+  auto* cb = config->add_callbacks()->mutable_reduce_lr_on_plateau();
+  cb->set_patience(1);
+  cb->set_factor(0.5);
+  cb->set_monitor("loss");
+}
+
+void OneCycle(v1::TrainConfig* config) {
+  config->add_callbacks()->mutable_one_cycle()->set_max_rate(0.01);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    OptimizersAndCallbacks, ResumeTest,
+    ::testing::Values(
+        ResumeCase{"nadam_plateau", R"({"nadam": {}})", ReduceLrOnPlateau},
+        ResumeCase{"nadam_one_cycle", R"({"nadam": {}})", OneCycle},
+        ResumeCase{"sgd_nesterov_one_cycle",
+                   R"({"sgd": {"momentum": 0.9, "nesterov": true}})", OneCycle},
+        ResumeCase{"adam_one_cycle", R"({"adam": {}})", OneCycle},
+        ResumeCase{"rmsprop_one_cycle", R"({"rmsprop": {"momentum": 0.5}})",
+                   OneCycle},
+        ResumeCase{"adamax_decay",
+                   R"({"adamax": {}, "learning_rate_schedule": {"exponential_decay": {
+                       "initial_learning_rate": 0.01, "decay_steps": 10,
+                       "decay_rate": 0.5}}})",
+                   [](v1::TrainConfig*) {}},
+        ResumeCase{"adagrad", R"({"adagrad": {}})", [](v1::TrainConfig*) {}}),
+    [](const ::testing::TestParamInfo<ResumeCase>& info) {
+      return info.param.name;
+    });
 
 TEST(ModelTest, McDropoutMeanAndStd) {
   auto model = Model::Create(SpecFromJson(kSmall), 3);

@@ -89,5 +89,34 @@ TEST(NadamTest, ResumeFromSlotsAndIterations) {
     EXPECT_NEAR(store.trainable_values()[i], want[2][i], 2e-6);
 }
 
+TEST(NadamTest, MomentumProductIsCheckpointState) {
+  // The running product of mu_t is state: with beta_1 changed between steps
+  // (OneCycle) it cannot be rebuilt from the step counter.
+  auto opt = Make();
+  EXPECT_EQ(opt->scalars().at("u_product"), 1.0);  // no step yet
+  RunSteps(*opt, {{0.1, -0.2, 0.3}});
+  opt->set_momentum(0.85);
+  RunSteps(*opt, {{0.1, -0.2, 0.3}});
+  // mu_1 = 0.9 (1 - 0.5 * 0.96) = 0.468; mu_2 = 0.85 (1 - 0.5 * 0.9216)
+  // = 0.45832.
+  ASSERT_EQ(opt->scalars().size(), 1u);
+  EXPECT_NEAR(opt->scalars().at("u_product"), 0.468 * 0.45832, 1e-12);
+
+  auto resumed = Make();
+  resumed->set_iterations(2);
+  ASSERT_TRUE(resumed->set_scalars({{"u_product", 0.25}}).ok());
+  EXPECT_EQ(resumed->scalars().at("u_product"), 0.25);
+  EXPECT_TRUE(resumed->set_scalars({}).ok());  // older checkpoints
+
+  const absl::Status unknown = resumed->set_scalars({{"velocity", 1.0}});
+  EXPECT_EQ(unknown.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(unknown.message(),
+            "checkpoint optimizer state \"velocity\" is not a Nadam state");
+  const absl::Status zero = resumed->set_scalars({{"u_product", 0.0}});
+  EXPECT_EQ(zero.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(zero.message(),
+            "checkpoint optimizer state u_product is 0; it must be in (0, 1]");
+}
+
 }  // namespace
 }  // namespace profundo
