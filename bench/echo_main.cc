@@ -12,6 +12,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/synchronization/mutex.h"
 #include "bench/echo_server.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:0", "Address to listen on.");
@@ -21,6 +22,9 @@ int main(int argc, char** argv) {
       "Bare gRPC echo of profundo.v1.PredictRequest -> PredictResponse.\n"
       "  profundo-echo-server --listen=127.0.0.1:0");
   absl::ParseCommandLine(argc, argv);
+  // As profundo-server's main: no deadlock detection on gRPC's absl::Mutex
+  // locks (Debian's Abseil has it on), so both servers run alike.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);

@@ -10,6 +10,10 @@
 // stops the server with exit code 2 before it listens. Tokens and keys are
 // never printed.
 //
+// OpenMP: --omp_wait_policy (default passive) is put into OMP_WAIT_POLICY
+// by re-executing the binary once at startup, unless the environment sets
+// OMP_WAIT_POLICY or GOMP_SPINCOUNT (server/omp_wait_policy.h).
+//
 // SIGTERM or SIGINT shuts down gracefully: running jobs stop within one
 // batch and resume from their last epoch checkpoint at the next start;
 // the process exits 0.
@@ -23,6 +27,8 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "server/omp_wait_policy.h"
 #include "server/server.h"
 
 ABSL_FLAG(std::string, listen, "0.0.0.0:50051", "Address to listen on.");
@@ -35,6 +41,12 @@ ABSL_FLAG(int, predict_threads, 1, "Threads serving predictions.");
 ABSL_FLAG(int, training_nice, 0,
           "Nice value (0..19) of the training threads: higher lets "
           "predictions take the cores from a running training job.");
+ABSL_FLAG(std::string, omp_wait_policy, "passive",
+          "OMP_WAIT_POLICY of the training threads' OpenMP teams: passive "
+          "(sleep between parallel regions: predictions and other processes "
+          "keep the cores), active (spin), or empty for libgomp's default "
+          "(spin a while, then sleep). The environment's OMP_WAIT_POLICY or "
+          "GOMP_SPINCOUNT, if set, wins.");
 ABSL_FLAG(int64_t, max_upload_bytes, int64_t{1} << 30,
           "Largest dataset upload accepted, in bytes.");
 ABSL_FLAG(int, max_queued_jobs, 64, "Jobs that may wait in the queue.");
@@ -92,6 +104,25 @@ int main(int argc, char** argv) {
       "  profundo-server --data_dir=/var/lib/profundo --listen=0.0.0.0:50051");
   absl::ParseCommandLine(argc, argv);
 
+  // Before any thread starts: libgomp read the environment when it was
+  // loaded, so a policy to set needs a fresh start of this binary.
+  const std::string omp_wait_policy = absl::GetFlag(FLAGS_omp_wait_policy);
+  ExitIfError(profundo::server::ValidateOmpWaitPolicy(omp_wait_policy));
+  if (const auto policy = profundo::server::OmpWaitPolicyToSet(
+          omp_wait_policy, std::getenv("OMP_WAIT_POLICY"),
+          std::getenv("GOMP_SPINCOUNT"))) {
+    const absl::Status reexec =
+        profundo::server::ReexecWithOmpWaitPolicy(*policy, argv);
+    std::fprintf(stderr, "profundo-server: WARNING: %s; OpenMP keeps %s\n",
+                 std::string(reexec.message()).c_str(),
+                 profundo::server::DescribeOmpWaitPolicy(nullptr, nullptr).c_str());
+  }
+  // Debian's Abseil is built without NDEBUG, so every absl::Mutex lock (the
+  // server's and gRPC's) would also record stack traces and update a lock
+  // graph for deadlock detection: a debugging aid, not for serving. The
+  // service tests keep it on.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+
   // Block the shutdown signals in every thread; main waits for them below.
   sigset_t signals;
   sigemptyset(&signals);
@@ -146,10 +177,13 @@ int main(int argc, char** argv) {
   }
   std::fprintf(stderr,
                "profundo-server: listening on %s (port %d), data in %s, "
-               "%d worker(s) x %d thread(s)\n",
+               "%d worker(s) x %d thread(s), OpenMP wait policy %s\n",
                options.listen.c_str(), (*server)->port(),
                options.data_dir.c_str(), options.workers,
-               options.threads_per_worker);
+               options.threads_per_worker,
+               profundo::server::DescribeOmpWaitPolicy(
+                   std::getenv("OMP_WAIT_POLICY"), std::getenv("GOMP_SPINCOUNT"))
+                   .c_str());
   std::fprintf(stderr, "profundo-server: %s\n",
                (*server)->SecuritySummary().c_str());
   if (options.auth == nullptr) {

@@ -31,8 +31,10 @@ inline std::string ReadFile(const std::string& path) {
 }
 
 // Starts `argv` with stdout and stderr sent to files; returns its pid.
+// `env` ("NAME=value" entries) replaces this process's environment if set.
 inline pid_t Spawn(const std::vector<std::string>& argv, const std::string& out,
-                   const std::string& err) {
+                   const std::string& err,
+                   const std::vector<std::string>* env = nullptr) {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 1, out.c_str(),
@@ -42,9 +44,14 @@ inline pid_t Spawn(const std::vector<std::string>& argv, const std::string& out,
   std::vector<char*> args;
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
+  std::vector<char*> envp;
+  if (env != nullptr) {
+    for (const std::string& e : *env) envp.push_back(const_cast<char*>(e.c_str()));
+    envp.push_back(nullptr);
+  }
   pid_t pid = -1;
-  const int rc =
-      posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ);
+  const int rc = posix_spawn(&pid, args[0], &actions, nullptr, args.data(),
+                             env != nullptr ? envp.data() : environ);
   posix_spawn_file_actions_destroy(&actions);
   return rc == 0 ? pid : -1;
 }
