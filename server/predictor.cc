@@ -141,13 +141,6 @@ v1::PredictResponse MakeResponse(const ModelVersionRecord& version,
   return response;
 }
 
-// The smallest power of two >= rows.
-int64_t PaddedRows(int64_t rows) {
-  int64_t padded = 1;
-  while (padded < rows) padded *= 2;
-  return padded;
-}
-
 }  // namespace
 
 Predictor::Predictor(Catalog* catalog, BlobStore* blobs, Options options)
@@ -162,6 +155,10 @@ Predictor::Predictor(Catalog* catalog, BlobStore* blobs, Options options)
 }
 
 Predictor::~Predictor() { Shutdown(); }
+
+int64_t Predictor::PaddedRows(int64_t rows) {
+  return (rows + kRowQuantum - 1) / kRowQuantum * kRowQuantum;
+}
 
 void Predictor::Shutdown() {
   // Queued requests are served first: each has a caller waiting on `done`.
@@ -349,7 +346,7 @@ std::vector<absl::StatusOr<v1::PredictResponse>> Predictor::PredictBatch(
   absl::StatusOr<Model*> model = LoadModel(version, worker);
   if (!model.ok()) return {batch->size(), model.status()};
   // Who still waits, with rows of the model's shape, gets a share of one
-  // pass over all rows, padded with zero rows to a power of two.
+  // pass over all rows, padded with zero rows to a multiple of kRowQuantum.
   std::vector<absl::StatusOr<v1::PredictResponse>> results(batch->size());
   std::vector<bool> member(batch->size(), false);
   int64_t rows = 0;
@@ -371,15 +368,17 @@ std::vector<absl::StatusOr<v1::PredictResponse>> Predictor::PredictBatch(
   }
   if (rows == 0) return results;
   shape[0] = PaddedRows(rows);
-  Tensor x(shape);
-  float* at = x.data();
+  // Filled once: the members' rows, then zero rows up to the padded count.
+  const auto padded_size = static_cast<size_t>(NumElements(shape));
+  std::vector<float> values;
+  values.reserve(padded_size);
   for (size_t i = 0; i < batch->size(); ++i) {
     if (!member[i]) continue;
-    const Tensor& in = (*batch)[i].x;
-    std::memcpy(at, in.data(), sizeof(float) * in.size());
-    at += in.size();
+    const std::vector<float>& in = (*batch)[i].x.values();
+    values.insert(values.end(), in.begin(), in.end());
   }
-  std::memset(at, 0, sizeof(float) * (x.data() + x.size() - at));
+  values.resize(padded_size);
+  const Tensor x(shape, std::move(values));
   absl::StatusOr<Tensor> probabilities =
       (*model)->Predict(x, static_cast<int>(shape[0]));
   int64_t begin = 0;

@@ -10,8 +10,8 @@
 // is a plain one (mc_samples 0, batch_size unset, at most kMaxBatchRows
 // rows), every other waiting plain request for the same model version, up
 // to kMaxBatchRows rows in all, and runs them as one forward pass (rows
-// padded to a power of two, so the engine keeps a handful of primitive
-// shapes). Under concurrent one-image requests this reads the weights once
+// padded to a multiple of kRowQuantum: kMaxBatchRows / kRowQuantum = 8
+// shapes, what each layer's PrimitiveCache keeps). Under concurrent one-image requests this reads the weights once
 // per batch instead of once per request. A row's probabilities may differ
 // in the last bits with the batch it ran in; MC-dropout and larger requests
 // run alone.
@@ -90,6 +90,10 @@ class Predictor {
 
   // Most rows one batched forward pass takes.
   static constexpr int64_t kMaxBatchRows = 64;
+  // A batched pass runs PaddedRows(rows) rows: the next multiple of
+  // kRowQuantum (zero rows added).
+  static constexpr int64_t kRowQuantum = 8;
+  static int64_t PaddedRows(int64_t rows);
 
  private:
   struct CachedModel {

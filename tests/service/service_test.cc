@@ -18,6 +18,7 @@
 #include "grpcpp/security/credentials.h"
 #include "grpcpp/support/byte_buffer.h"
 #include "gtest/gtest.h"
+#include "server/predictor.h"
 #include "server/server.h"
 #include "tests/service/service_test_util.h"
 
@@ -583,6 +584,17 @@ TEST_F(ServiceTest, ConcurrentPredictionsGetTheirOwnRows) {
   }
   for (std::thread& t : threads) t.join();
   for (const std::string& f : failures) EXPECT_EQ(f, "");
+}
+
+// A batched forward pass runs its rows padded to the next multiple of 8:
+// at most 8 shapes per model, what each layer's primitive cache keeps.
+TEST(PredictorTest, BatchRowsArePaddedToMultiplesOfEight) {
+  EXPECT_EQ(Predictor::PaddedRows(1), 8);
+  EXPECT_EQ(Predictor::PaddedRows(7), 8);
+  EXPECT_EQ(Predictor::PaddedRows(8), 8);
+  EXPECT_EQ(Predictor::PaddedRows(9), 16);
+  EXPECT_EQ(Predictor::PaddedRows(50), 56);
+  EXPECT_EQ(Predictor::PaddedRows(Predictor::kMaxBatchRows), 64);
 }
 
 TEST_F(ServiceTest, SubmitWithClientIdIsIdempotent) {
