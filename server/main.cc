@@ -1,7 +1,7 @@
 // profundo-server: the Profundo gRPC training service.
 //
 //   profundo-server --listen=0.0.0.0:50051 --data_dir=/var/lib/profundo
-//       --workers=1 --threads_per_worker=4 --predict_threads=1
+//       --workers=1 --threads_per_worker=4 --predict_threads=2
 //
 // Security: --tls_cert/--tls_key (and --tls_client_ca for mutual TLS)
 // serve the API over TLS; --tokens_file requires bearer tokens with roles
@@ -37,7 +37,9 @@ ABSL_FLAG(int, workers, 1, "Training workers (jobs run at the same time).");
 ABSL_FLAG(int, threads_per_worker, 0,
           "oneDNN/OpenMP threads of each training worker; 0 = cores / "
           "workers. workers x threads_per_worker must not exceed the cores.");
-ABSL_FLAG(int, predict_threads, 1, "Threads serving predictions.");
+ABSL_FLAG(int, predict_threads, 2,
+          "Threads serving predictions (each keeps its own copy of the "
+          "models it serves).");
 ABSL_FLAG(int, training_nice, 0,
           "Nice value (0..19) of the training threads: higher lets "
           "predictions take the cores from a running training job.");

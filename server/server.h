@@ -59,7 +59,7 @@ struct ServerOptions {
   int workers = 1;             // training workers
   int threads_per_worker = 1;  // OpenMP threads of each
   int training_nice = 0;       // nice value of training threads, 0..19
-  int predict_threads = 1;     // prediction pool size
+  int predict_threads = 2;     // prediction pool size
   int64_t max_upload_bytes = int64_t{1} << 30;
   int max_queued_jobs = 64;
   Limits limits;  // rows, features, params, layers, spec, predict (limits.h)
