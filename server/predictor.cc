@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "engine/datasets/dataset.h"
+#include "engine/layers/primitive_cache.h"
 #include "engine/status_macros.h"
 #include "server/ids.h"
 
@@ -155,6 +156,10 @@ Predictor::Predictor(Catalog* catalog, BlobStore* blobs, Options options)
 }
 
 Predictor::~Predictor() { Shutdown(); }
+
+// Every padded batch shape stays in each layer's primitive cache.
+static_assert(Predictor::kMaxBatchRows / Predictor::kRowQuantum <=
+              PrimitiveCache<int>::kMaxEntries);
 
 int64_t Predictor::PaddedRows(int64_t rows) {
   return (rows + kRowQuantum - 1) / kRowQuantum * kRowQuantum;

@@ -11,10 +11,10 @@
 // rows), every other waiting plain request for the same model version, up
 // to kMaxBatchRows rows in all, and runs them as one forward pass (rows
 // padded to a multiple of kRowQuantum: kMaxBatchRows / kRowQuantum = 8
-// shapes, what each layer's PrimitiveCache keeps). Under concurrent one-image requests this reads the weights once
-// per batch instead of once per request. A row's probabilities may differ
-// in the last bits with the batch it ran in; MC-dropout and larger requests
-// run alone.
+// shapes, what each layer's PrimitiveCache keeps). Under concurrent
+// one-image requests this reads the weights once per batch instead of once
+// per request. A row's probabilities may differ in the last bits with the
+// batch it ran in; MC-dropout and larger requests run alone.
 //
 // Resolving (model_id, version) to a READY version record reads the catalog
 // (two SQLite queries and the model's whole record); the results are cached
