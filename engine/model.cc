@@ -9,6 +9,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "engine/flush_denormals.h"
 #include "engine/layers/layer_factory.h"
 #include "engine/mixed_precision/policy.h"
 #include "engine/status_macros.h"
@@ -356,6 +357,7 @@ absl::StatusOr<Evaluation> Model::EvaluateStandardized(const Dataset& data,
 
 absl::StatusOr<Evaluation> Model::Evaluate(const Dataset& data,
                                            int batch_size) {
+  ScopedFlushDenormals flush_denormals;
   if (batch_size <= 0) {
     return absl::InvalidArgumentError("batch_size must be > 0");
   }
@@ -367,6 +369,7 @@ absl::StatusOr<Evaluation> Model::Evaluate(const Dataset& data,
 }
 
 absl::StatusOr<Tensor> Model::Predict(const Tensor& x, int batch_size) {
+  ScopedFlushDenormals flush_denormals;
   if (batch_size <= 0) {
     return absl::InvalidArgumentError("batch_size must be > 0");
   }
@@ -385,6 +388,7 @@ absl::StatusOr<Tensor> Model::Predict(const Tensor& x, int batch_size) {
 
 absl::StatusOr<McPrediction> Model::PredictMc(const Tensor& x, int samples,
                                               int batch_size) {
+  ScopedFlushDenormals flush_denormals;
   if (samples <= 0) {
     return absl::InvalidArgumentError("mc_samples must be > 0");
   }
