@@ -235,6 +235,11 @@ absl::StatusOr<std::unique_ptr<Model>> Model::Create(const v1::ModelSpec& spec,
 
   m->params_.Allocate();
   for (auto& layer : m->layers_) layer->Initialize(m->params_, m->rng_);
+  m->batch_sample_shape_ = m->input_shape_;
+  while (m->first_computing_layer_ < m->layers_.size() &&
+         m->layers_[m->first_computing_layer_]->reshapes_only()) {
+    m->batch_sample_shape_ = m->layer_shapes_[m->first_computing_layer_++];
+  }
   m->acts_.resize(m->layers_.size() + 1);
   m->diffs_.resize(m->layers_.size() + 1);
   return m;
@@ -286,7 +291,7 @@ void Model::ApplyHead(Tensor* out) {
 
 const Tensor& Model::ForwardBatch(Mode mode) {
   Context ctx{dnnl_, params_, rng_};
-  for (size_t i = 0; i < layers_.size(); ++i) {
+  for (size_t i = first_computing_layer_; i < layers_.size(); ++i) {
     layers_[i]->Forward(acts_[i], &acts_[i + 1], mode, ctx);
   }
   if (!fused_head_) return acts_.back();
@@ -337,7 +342,7 @@ absl::StatusOr<Evaluation> Model::EvaluateStandardized(const Dataset& data,
   Tensor y_batch;
   for (int64_t b = 0; b < n; b += batch_size) {
     const int64_t e = std::min(n, b + batch_size);
-    GatherRows(data.x, nullptr, b, e, input_shape_, &acts_[0]);
+    GatherRows(data.x, nullptr, b, e, batch_sample_shape_, &BatchInput());
     GatherRows(data.y, nullptr, b, e,
                Shape(data.y.shape().begin() + 1, data.y.shape().end()),
                &y_batch);
@@ -358,6 +363,7 @@ absl::StatusOr<Evaluation> Model::EvaluateStandardized(const Dataset& data,
 absl::StatusOr<Evaluation> Model::Evaluate(const Dataset& data,
                                            int batch_size) {
   ScopedFlushDenormals flush_denormals;
+  params_.MarkValuesChanged();  // the caller may have written weights
   if (batch_size <= 0) {
     return absl::InvalidArgumentError("batch_size must be > 0");
   }
@@ -370,6 +376,7 @@ absl::StatusOr<Evaluation> Model::Evaluate(const Dataset& data,
 
 absl::StatusOr<Tensor> Model::Predict(const Tensor& x, int batch_size) {
   ScopedFlushDenormals flush_denormals;
+  params_.MarkValuesChanged();  // the caller may have written weights
   if (batch_size <= 0) {
     return absl::InvalidArgumentError("batch_size must be > 0");
   }
@@ -378,8 +385,8 @@ absl::StatusOr<Tensor> Model::Predict(const Tensor& x, int batch_size) {
   Tensor result({n, k});
   for (int64_t b = 0; b < n; b += batch_size) {
     const int64_t e = std::min(n, b + batch_size);
-    GatherRows(x, nullptr, b, e, input_shape_, &acts_[0]);
-    standardizer_.Apply(&acts_[0]);
+    GatherRows(x, nullptr, b, e, batch_sample_shape_, &BatchInput());
+    standardizer_.Apply(&BatchInput());
     const Tensor& out = ForwardBatch(Mode::kInference);
     std::memcpy(result.data() + b * k, out.data(), sizeof(float) * (e - b) * k);
   }
@@ -389,6 +396,7 @@ absl::StatusOr<Tensor> Model::Predict(const Tensor& x, int batch_size) {
 absl::StatusOr<McPrediction> Model::PredictMc(const Tensor& x, int samples,
                                               int batch_size) {
   ScopedFlushDenormals flush_denormals;
+  params_.MarkValuesChanged();  // the caller may have written weights
   if (samples <= 0) {
     return absl::InvalidArgumentError("mc_samples must be > 0");
   }
@@ -415,10 +423,12 @@ absl::StatusOr<McPrediction> Model::PredictMc(const Tensor& x, int samples,
     GatherRows(x, nullptr, b, e, input_shape_, &inputs);
     standardizer_.Apply(&inputs);
     Shape shape = {samples * m};
-    shape.insert(shape.end(), input_shape_.begin(), input_shape_.end());
-    acts_[0].Resize(std::move(shape));
+    shape.insert(shape.end(), batch_sample_shape_.begin(),
+                 batch_sample_shape_.end());
+    Tensor& batch = BatchInput();
+    batch.Resize(std::move(shape));
     for (int s = 0; s < samples; ++s) {
-      std::memcpy(acts_[0].data() + s * inputs.size(), inputs.data(),
+      std::memcpy(batch.data() + s * inputs.size(), inputs.data(),
                   sizeof(float) * inputs.size());
     }
     const Tensor& out = ForwardBatch(Mode::kMcSample);

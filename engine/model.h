@@ -189,6 +189,10 @@ class Model {
   // Runs every layer on acts_[0]; returns the model's output
   // (probabilities with a fused head applied).
   const Tensor& ForwardBatch(Mode mode);
+  // Where a batch of inputs goes before ForwardBatch: acts_[0], or the output
+  // of the leading reshape-only layers (e.g. Flatten) that ForwardBatch skips,
+  // so a batch is copied once. Shape {N} + batch_sample_shape_.
+  Tensor& BatchInput() { return acts_[first_computing_layer_]; }
   // Loss (with regularization) and gradients for the last ForwardBatch.
   double BackwardBatch(const Tensor& y);
   double RegularizationPenalty() const;
@@ -224,6 +228,10 @@ class Model {
   // diff_src (e.g. the dropout model's Flatten, Dropout and Dense 784x300's
   // backward-data GEMM).
   size_t first_trainable_layer_ = 0;
+  // Number of leading layers that only reshape (Layer::reshapes_only) and
+  // the per-sample shape of their output (input_shape_ if none).
+  size_t first_computing_layer_ = 0;
+  Shape batch_sample_shape_;
   ParameterStore params_;
   std::unique_ptr<Loss> loss_;
   std::unique_ptr<Optimizer> optimizer_;

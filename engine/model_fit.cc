@@ -96,6 +96,7 @@ absl::StatusOr<FitOptions> FitOptionsFromConfig(const v1::TrainConfig& config,
 
 absl::StatusOr<History> Model::Fit(const Dataset& train, FitOptions options) {
   ScopedFlushDenormals flush_denormals;  // as TensorFlow runs Keras's ops
+  params_.MarkValuesChanged();  // the caller may have written weights
   if (options.epochs < 1) {
     return absl::InvalidArgumentError("epochs must be >= 1");
   }
@@ -190,14 +191,16 @@ absl::StatusOr<History> Model::Fit(const Dataset& train, FitOptions options) {
       const int64_t b = step * options.batch_size;
       const int64_t e = std::min(n, b + options.batch_size);
       Shape x_shape = {e - b};
-      x_shape.insert(x_shape.end(), input_shape_.begin(), input_shape_.end());
-      acts_[0].Resize(std::move(x_shape));
+      x_shape.insert(x_shape.end(), batch_sample_shape_.begin(),
+                     batch_sample_shape_.end());
+      Tensor& x_batch = BatchInput();
+      x_batch.Resize(std::move(x_shape));
       Shape y_shape = {e - b};
       y_shape.insert(y_shape.end(), y_sample.begin(), y_sample.end());
       y_batch.Resize(std::move(y_shape));
       const int64_t xr = data.x.row_size(), yr = data.y.row_size();
       for (int64_t i = b; i < e; ++i) {
-        std::memcpy(acts_[0].data() + (i - b) * xr,
+        std::memcpy(x_batch.data() + (i - b) * xr,
                     data.x.data() + order[i] * xr, sizeof(float) * xr);
         std::memcpy(y_batch.data() + (i - b) * yr,
                     data.y.data() + order[i] * yr, sizeof(float) * yr);

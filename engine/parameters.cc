@@ -24,7 +24,18 @@ void ParameterStore::Allocate() {
   trainable_.assign(trainable_size_, 0.0f);
   grads_.assign(trainable_size_, 0.0f);
   non_trainable_.assign(non_trainable_size_, 0.0f);
+  if (bf16_requested_) bf16_.assign(trainable_size_, 0);
   allocated_ = true;
+}
+
+void ParameterStore::RequestBfloat16Mirror() {
+  assert(!allocated_);
+  bf16_requested_ = true;
+}
+
+uint16_t* ParameterStore::bfloat16_value(int id) {
+  assert(params_[id].trainable && !bf16_.empty());
+  return bf16_.data() + params_[id].offset;
 }
 
 float* ParameterStore::value(int id) {

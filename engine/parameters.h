@@ -55,7 +55,11 @@ class ParameterStore {
   float* grad(int id);
   const float* grad(int id) const;
 
-  std::vector<float>& trainable_values() { return trainable_; }
+  // Non-const access marks the bf16 mirror stale (MarkValuesChanged).
+  std::vector<float>& trainable_values() {
+    bf16_current_ = false;
+    return trainable_;
+  }
   const std::vector<float>& trainable_values() const { return trainable_; }
   std::vector<float>& grads() { return grads_; }
   const std::vector<float>& grads() const { return grads_; }
@@ -68,6 +72,21 @@ class ParameterStore {
   int64_t non_trainable_count() const { return non_trainable_size_; }
   void ZeroGrads();
 
+  // mixed_bfloat16's bf16 mirror of the trainable buffer (same layout), the
+  // weights operand of layers that run oneDNN in bf16 (Dense). Requested
+  // before Allocate(), which allocates it. It is "current" only from an
+  // Optimizer::Step that wrote it as it updated the values until the next
+  // non-const trainable_values() call or MarkValuesChanged() (the Model
+  // calls it on entry to Fit, Evaluate and the predictions); a layer that
+  // finds it not current converts its own parameters into it first.
+  void RequestBfloat16Mirror();
+  bool has_bfloat16_mirror() const { return !bf16_.empty(); }
+  uint16_t* bfloat16_value(int id);  // a trainable parameter's bf16 copy
+  uint16_t* bfloat16_values() { return bf16_.data(); }
+  bool bfloat16_mirror_current() const { return bf16_current_; }
+  void set_bfloat16_mirror_current() { bf16_current_ = true; }
+  void MarkValuesChanged() { bf16_current_ = false; }
+
  private:
   std::vector<Parameter> params_;
   int64_t trainable_size_ = 0;
@@ -76,6 +95,9 @@ class ParameterStore {
   std::vector<float> trainable_;
   std::vector<float> grads_;
   std::vector<float> non_trainable_;
+  bool bf16_requested_ = false;
+  bool bf16_current_ = false;
+  std::vector<uint16_t> bf16_;  // mirror of trainable_, when requested
 };
 
 }  // namespace profundo

@@ -77,6 +77,7 @@ absl::StatusOr<Shape> Dense::Build(const Shape& input_shape,
   }
   fan_in_ = input_shape[0];
   kernel_id_ = store.Add(name() + "/kernel", {fan_in_, options_.units}, true);
+  if (bf16()) store.RequestBfloat16Mirror();
   store.param(kernel_id_).regularizer = options_.kernel_regularizer;
   store.param(kernel_id_).constraint = options_.kernel_constraint;
   if (options_.use_bias) {
@@ -186,13 +187,17 @@ void Dense::BuildBackward(Primitives& p, int64_t n, DnnlContext& dnnl) {
 }
 
 void Dense::ConvertKernel(Context& ctx) {
-  if (!kernel_bf16_) {
-    kernel_bf16_ =
-        memory(KernelMd(fan_in_, options_.units, kBf16), ctx.dnnl.engine);
-  }
   // Keras's [fan_in, units] row-major is the "io" order element for element.
-  FloatToBfloat16(ctx.params.value(kernel_id_), Bf16Data(kernel_bf16_),
-                  fan_in_ * options_.units);
+  uint16_t* mirror = ctx.params.bfloat16_value(kernel_id_);
+  if (!kernel_bf16_) {
+    kernel_bf16_ = memory(KernelMd(fan_in_, options_.units, kBf16),
+                          ctx.dnnl.engine, mirror);
+  }
+  // Current right after the optimizer's step, which wrote the mirror.
+  if (!ctx.params.bfloat16_mirror_current()) {
+    FloatToBfloat16(ctx.params.value(kernel_id_), mirror,
+                    fan_in_ * options_.units);
+  }
 }
 
 void Dense::Forward(const Tensor& src, Tensor* dst, Mode mode, Context& ctx) {
@@ -200,6 +205,7 @@ void Dense::Forward(const Tensor& src, Tensor* dst, Mode mode, Context& ctx) {
   const int64_t units = options_.units;
   dst->Resize({n, units});
   if (n == 0) return;
+  const ScopedSerialBelow serial(n * fan_in_ * units);  // small layers
   RunDnnl(name(), [&] {
     if (bf16()) ConvertKernel(ctx);  // before Get: entries share the copy
     Primitives& p = Get(n, ctx.dnnl);
@@ -229,6 +235,7 @@ void Dense::Backward(const Tensor& src, const Tensor& dst,
     if (bias_id_ >= 0) std::fill_n(ctx.params.grad(bias_id_), units, 0.f);
     return;
   }
+  const ScopedSerialBelow serial(n * fan_in_ * units);  // small layers
   // bf16: the activation's backward writes bf16 straight into the inner
   // products' diff_dst (softmax, on oneDNN, goes through f32 first).
   const bool direct_bf16 =

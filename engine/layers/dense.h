@@ -15,13 +15,17 @@
 // Backward needs only src and dst: every activation's gradient is computed
 // from dst. Primitives are built once per batch size and reused
 // (primitive_cache.h); buffers grow once and are reused, so a training step
-// allocates nothing.
+// allocates nothing. A layer with less than kParallelMinMacs multiply-adds
+// per call runs on the calling thread alone (dnnl_util.h).
 //
 // Under DtypePolicy::kMixedBfloat16 (engine/mixed_precision/policy.h) the
 // three inner products take bfloat16 src, weights and diff_dst (oneDNN's
 // avx512_core_bf16 GEMM; f32 accumulation, f32 dst, diff_src, diff_weights
-// and diff_bias): Forward converts the f32 kernel to a bf16 copy once per
-// call and src to bf16 (kept with the primitives for backward weights);
+// and diff_bias). The bf16 kernel lives in the ParameterStore's bf16 mirror
+// (requested in Build): the optimizer's step writes it as it updates the
+// weights, and Forward converts the f32 kernel itself only when the mirror
+// is not current (first step, after SetWeights, predictions). Forward
+// converts src to bf16 (kept with the primitives for backward weights);
 // Backward writes the gradient at the pre-activation as bf16 (the
 // activation's hand-written backward converts as it goes) and reuses
 // the kernel copy of the last Forward, so the weights must not change
@@ -103,7 +107,9 @@ class Dense final : public Layer {
   bool bf16() const {
     return options_.dtype_policy == DtypePolicy::kMixedBfloat16;
   }
-  // bf16 mode: kernel_bf16_ = bf16(the f32 kernel in ctx.params).
+  // bf16 mode: makes the kernel's slice of the store's bf16 mirror equal
+  // bf16(the f32 kernel), converting unless the optimizer's last step
+  // already wrote it (ParameterStore::bfloat16_mirror_current).
   void ConvertKernel(Context& ctx);
 
   DenseOptions options_;
@@ -115,8 +121,9 @@ class Dense final : public Layer {
   PrimitiveCache<Primitives> cache_;
   int64_t bwd_builds_ = 0;
   Tensor diff_pre_;  // [N, units]: d loss / d (src . kernel + bias)
-  // bf16 mode: the copy of the kernel for the inner products (owned,
-  // {units, fan_in} "io" bf16), shared by every batch size's primitives.
+  // bf16 mode: the kernel's slice of the store's bf16 mirror as a oneDNN
+  // {units, fan_in} "io" bf16 memory (not owned), shared by every batch
+  // size's primitives.
   dnnl::memory kernel_bf16_;
 };
 

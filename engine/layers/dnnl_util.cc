@@ -1,5 +1,7 @@
 #include "engine/layers/dnnl_util.h"
 
+#include <omp.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -20,6 +22,19 @@ memory::desc VectorMd(int64_t n) {
 
 memory UnboundMemory(const memory::desc& md, const dnnl::engine& engine) {
   return memory(md, engine, DNNL_MEMORY_NONE);
+}
+
+ScopedSerialBelow::ScopedSerialBelow(int64_t macs) {
+  if (macs >= kParallelMinMacs || omp_in_parallel()) return;
+  const int threads = omp_get_max_threads();
+  if (threads > 1) {
+    restore_threads_ = threads;
+    omp_set_num_threads(1);
+  }
+}
+
+ScopedSerialBelow::~ScopedSerialBelow() {
+  if (restore_threads_ > 0) omp_set_num_threads(restore_threads_);
 }
 
 dnnl::primitive_attr LayerAttr() {

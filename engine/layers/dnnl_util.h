@@ -52,6 +52,29 @@ dnnl::primitive_attr LayerAttr();
 void AddScratchpad(const dnnl::primitive_desc_base& pd,
                    const dnnl::engine& engine, DnnlArgs* args);
 
+// Below this many multiply-adds a primitive runs on the calling thread alone
+// (ScopedSerialBelow): its OpenMP regions (oneDNN's GEMM opens one to three
+// per call) would cost more in waking and waiting for the team than they
+// save. At batch 32 the BN model's 300x100 and 100x10 layers run serial and
+// the 784x300 layer in parallel: 6 parallel regions per step instead of 15.
+inline constexpr int64_t kParallelMinMacs = 4'000'000;
+
+// While alive, OpenMP regions the calling thread opens (those of oneDNN
+// primitives and engine/parallel.h) run on that thread alone if
+// `macs` < kParallelMinMacs; otherwise changes nothing. Sets the calling
+// thread's team size (omp_set_num_threads) and restores it on destruction.
+// Not copyable.
+class ScopedSerialBelow {
+ public:
+  explicit ScopedSerialBelow(int64_t macs);
+  ~ScopedSerialBelow();
+  ScopedSerialBelow(const ScopedSerialBelow&) = delete;
+  ScopedSerialBelow& operator=(const ScopedSerialBelow&) = delete;
+
+ private:
+  int restore_threads_ = 0;  // 0: nothing to restore
+};
+
 // INTERNAL error "<what>: oneDNN: <message> (status N)".
 absl::Status DnnlErrorToStatus(const dnnl::error& e, std::string_view what);
 // Prints the same message to stderr and aborts.

@@ -22,6 +22,7 @@ class Flatten final : public Layer {
                Context& ctx) override;
   void Backward(const Tensor& src, const Tensor& dst, const Tensor& diff_dst,
                 Tensor* diff_src, Context& ctx) override;
+  bool reshapes_only() const override { return true; }
 };
 
 }  // namespace profundo

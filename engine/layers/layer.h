@@ -54,6 +54,11 @@ class Layer {
   // (dropout layers); MC prediction needs at least one.
   virtual bool stochastic() const { return false; }
 
+  // True for layers whose Forward only reshapes (dst holds src's values in
+  // the same order: Flatten). The model gathers a batch straight into the
+  // output of its leading reshape-only layers and skips them.
+  virtual bool reshapes_only() const { return false; }
+
  private:
   std::string name_;
 };

@@ -12,8 +12,18 @@
 #define PROFUNDO_ENGINE_MIXED_PRECISION_BFLOAT16_H_
 
 #include <cstdint>
+#include <cstring>
 
 namespace profundo {
+
+// The bf16 bits of x (inline, for loops that convert as they compute).
+inline uint16_t Bfloat16Bits(float x) {
+  uint32_t u;
+  std::memcpy(&u, &x, sizeof(u));
+  const bool nan = (u & 0x7fffffffu) > 0x7f800000u;
+  const uint32_t rounded = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
+  return static_cast<uint16_t>(nan ? (u >> 16) | 0x40u : rounded);
+}
 
 // out[i] = bf16 bits of x[i], on the calling thread (vectorized; AVX2 /
 // AVX-512 clones).

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "engine/mixed_precision/bfloat16.h"
 #include "engine/parallel.h"
 
 namespace profundo {
@@ -49,6 +50,21 @@ struct NadamStep {
   float m_coef, g_coef, v_scale, lr, one_minus_b1, one_minus_b2, eps;
 };
 
+// One element: the new (m, v, w) from (w, g, m, v), computed from loaded
+// values only (see NadamRange).
+struct NadamElement {
+  float m, v, w;
+};
+__attribute__((always_inline)) inline NadamElement NadamUpdate(
+    float w, float g, float m, float v, const NadamStep& c) {
+  NadamElement e;
+  e.m = m + (g - m) * c.one_minus_b1;
+  e.v = v + (g * g - v) * c.one_minus_b2;
+  const float m_hat = c.m_coef * e.m + c.g_coef * g;
+  e.w = w - c.lr * m_hat / (std::sqrt(e.v * c.v_scale) + c.eps);
+  return e;
+}
+
 // The update of n elements; AVX2/AVX-512 clones (sqrt and divide dominate).
 // Every element is loaded once and stored once, after all loads: reading m
 // or v back after storing it made the loop 3x slower whenever the buffers'
@@ -59,14 +75,25 @@ void NadamRange(float* w, const float* g, float* m, float* v, int64_t n,
                 NadamStep c) {
   PROFUNDO_SIMD
   for (int64_t i = 0; i < n; ++i) {
-    const float gi = g[i];
-    const float mi = m[i] + (gi - m[i]) * c.one_minus_b1;
-    const float vi = v[i] + (gi * gi - v[i]) * c.one_minus_b2;
-    const float m_hat = c.m_coef * mi + c.g_coef * gi;
-    const float wi = w[i] - c.lr * m_hat / (std::sqrt(vi * c.v_scale) + c.eps);
-    m[i] = mi;
-    v[i] = vi;
-    w[i] = wi;
+    const NadamElement e = NadamUpdate(w[i], g[i], m[i], v[i], c);
+    m[i] = e.m;
+    v[i] = e.v;
+    w[i] = e.w;
+  }
+}
+
+// The same, also writing the bf16 bits of the new w (mixed_bfloat16's
+// mirror): the weights are converted while they are in registers.
+PROFUNDO_TARGET_CLONES
+void NadamRangeBf16(float* w, const float* g, float* m, float* v, int64_t n,
+                    NadamStep c, uint16_t* w_bf16) {
+  PROFUNDO_SIMD
+  for (int64_t i = 0; i < n; ++i) {
+    const NadamElement e = NadamUpdate(w[i], g[i], m[i], v[i], c);
+    m[i] = e.m;
+    v[i] = e.v;
+    w[i] = e.w;
+    w_bf16[i] = Bfloat16Bits(e.w);
   }
 }
 
@@ -74,6 +101,18 @@ void NadamRange(float* w, const float* g, float* m, float* v, int64_t n,
 
 void Nadam::Update(float* w, const float* g, float* const* slot, int64_t n,
                    double lr, int64_t t) {
+  Apply(w, g, slot, n, lr, t, nullptr);
+}
+
+bool Nadam::UpdateWithBfloat16(float* w, const float* g, float* const* slot,
+                               int64_t n, double lr, int64_t t,
+                               uint16_t* w_bf16) {
+  Apply(w, g, slot, n, lr, t, w_bf16);
+  return true;
+}
+
+void Nadam::Apply(float* w, const float* g, float* const* slot, int64_t n,
+                  double lr, int64_t t, uint16_t* w_bf16) {
   if (u_product_steps_ != t - 1) {
     // Resumed (set_iterations) or first use: rebuild prod_{t-1}.
     u_product_ = 1.0;
@@ -98,7 +137,11 @@ void Nadam::Update(float* w, const float* g, float* const* slot, int64_t n,
   float* m = slot[0];
   float* v = slot[1];
   ParallelRanges(n, [&](int64_t b, int64_t e) {
-    NadamRange(w + b, g + b, m + b, v + b, e - b, c);
+    if (w_bf16 != nullptr) {
+      NadamRangeBf16(w + b, g + b, m + b, v + b, e - b, c, w_bf16 + b);
+    } else {
+      NadamRange(w + b, g + b, m + b, v + b, e - b, c);
+    }
   });
 }
 

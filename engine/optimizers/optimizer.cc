@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "engine/field_checks.h"
+#include "engine/mixed_precision/bfloat16.h"
 #include "engine/optimizers/adagrad.h"
 #include "engine/optimizers/adam.h"
 #include "engine/optimizers/adamax.h"
@@ -102,16 +103,29 @@ void Optimizer::Step(ParameterStore& store) {
   EnsureSlots(n);
   std::vector<float*> slot_ptrs(slots_.size());
   for (size_t i = 0; i < slots_.size(); ++i) slot_ptrs[i] = slots_[i].data();
-  Update(store.trainable_values().data(), store.grads().data(),
-         slot_ptrs.data(), n, lr, iterations_ + 1);
+  float* w = store.trainable_values().data();  // marks the mirror stale
+  const float* g = store.grads().data();
+  uint16_t* w_bf16 =
+      store.has_bfloat16_mirror() ? store.bfloat16_values() : nullptr;
+  const int64_t t = iterations_ + 1;
+  if (w_bf16 == nullptr ||
+      !UpdateWithBfloat16(w, g, slot_ptrs.data(), n, lr, t, w_bf16)) {
+    Update(w, g, slot_ptrs.data(), n, lr, t);
+    if (w_bf16 != nullptr) FloatToBfloat16(w, w_bf16, n);
+  }
   ++iterations_;
   const std::vector<Parameter>& params = store.params();
   for (size_t id = 0; id < params.size(); ++id) {
     const Parameter& p = params[id];
     if (p.trainable && p.constraint.has_value()) {
-      p.constraint->Apply(store.value(static_cast<int>(id)), p.shape);
+      const int i = static_cast<int>(id);
+      p.constraint->Apply(store.value(i), p.shape);
+      if (w_bf16 != nullptr) {
+        FloatToBfloat16(store.value(i), store.bfloat16_value(i), p.size);
+      }
     }
   }
+  if (w_bf16 != nullptr) store.set_bfloat16_mirror_current();
 }
 
 namespace {

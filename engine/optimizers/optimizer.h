@@ -5,7 +5,10 @@
 // per parameter tensor, global_clipnorm over all; in this order, as tf.keras
 // 2.x applies them), the learning rate of this step (constant or schedule,
 // then legacy decay lr / (1 + decay * step)), the optimizer's update of every
-// element, then constraints (max_norm) of each trainable parameter.
+// element, then constraints (max_norm) of each trainable parameter. When the
+// store keeps a bf16 mirror of the weights (mixed_bfloat16), Step writes it
+// too (in the update's own pass where the optimizer fuses it: Nadam) and
+// marks it current, so the next forward pass converts nothing.
 // Regularization gradients are added by the model before Step.
 //
 // Per-parameter state (m, v, accumulators...) lives in flat "slots" the size
@@ -99,6 +102,16 @@ class Optimizer {
   // step t (counted from 1). slot[i] points to the same n elements of slot i.
   virtual void Update(float* w, const float* g, float* const* slot, int64_t n,
                       double lr, int64_t t) = 0;
+  // The same update that also writes w_bf16[i] = bf16 bits of the new w[i]
+  // in the same pass (the store's bf16 mirror under mixed_bfloat16, see
+  // ParameterStore::RequestBfloat16Mirror). Returns false, doing nothing,
+  // when the optimizer has no such fused loop: Step then runs Update and
+  // converts afterwards.
+  virtual bool UpdateWithBfloat16(float* w, const float* g,
+                                  float* const* slot, int64_t n, double lr,
+                                  int64_t t, uint16_t* w_bf16) {
+    return false;
+  }
 
  private:
   void Clip(ParameterStore& store);

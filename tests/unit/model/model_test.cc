@@ -490,5 +490,89 @@ TEST(ModelTest, MixedBfloat16TrainsLikeFloat32) {
   EXPECT_LT(loss_bf16[1], loss_bf16[0]);
 }
 
+// A leading Flatten is skipped (the batch is gathered straight into its
+// output): the same model without it, on the flattened data, gives the same
+// bits in training, evaluation and (MC) prediction.
+TEST(ModelTest, LeadingFlattenChangesNothing) {
+  const std::string rest = R"(
+      {"dropout": {"rate": 0.25}},
+      {"dense": {"units": 3, "activation": "softmax"}}],
+    "loss": "sparse_categorical_crossentropy",
+    "optimizer": {"nadam": {}, "learning_rate": 0.01}})";
+  auto flat = Model::Create(SpecFromJson(R"({"layers": [
+      {"dense": {"units": 8, "activation": "relu", "input_shape": [6]}},)" +
+                                         rest),
+                            5);
+  auto with_flatten = Model::Create(SpecFromJson(R"({"layers": [
+      {"flatten": {"input_shape": [2, 3]}},
+      {"dense": {"units": 8, "activation": "relu"}},)" + rest),
+                                    5);
+  ASSERT_TRUE(flat.ok()) << flat.status();
+  ASSERT_TRUE(with_flatten.ok()) << with_flatten.status();
+  const Dataset d = Blobs(200, 6, 3, 9);
+  const Dataset d3{Tensor({200, 2, 3}, d.x.values()), d.y};
+  FitOptions a, b;
+  a.epochs = b.epochs = 2;
+  a.batch_size = b.batch_size = 16;
+  auto ha = (*flat)->Fit(d, std::move(a));
+  auto hb = (*with_flatten)->Fit(d3, std::move(b));
+  ASSERT_TRUE(ha.ok()) << ha.status();
+  ASSERT_TRUE(hb.ok()) << hb.status();
+  for (int e = 0; e < 2; ++e) {
+    EXPECT_EQ(ha->epochs[e].loss, hb->epochs[e].loss) << "epoch " << e;
+    EXPECT_EQ(ha->epochs[e].accuracy, hb->epochs[e].accuracy) << "epoch " << e;
+  }
+  EXPECT_EQ((*flat)->parameters().trainable_values(),
+            (*with_flatten)->parameters().trainable_values());
+  auto pa = (*flat)->Predict(d.x, 7);
+  auto pb = (*with_flatten)->Predict(d3.x, 7);
+  ASSERT_TRUE(pa.ok() && pb.ok());
+  EXPECT_EQ(pa->values(), pb->values());
+  auto ma = (*flat)->PredictMc(d.x, 5, 9);
+  auto mb = (*with_flatten)->PredictMc(d3.x, 5, 9);
+  ASSERT_TRUE(ma.ok() && mb.ok());
+  EXPECT_EQ(ma->mean.values(), mb->mean.values());
+  EXPECT_EQ(ma->std.values(), mb->std.values());
+  auto ea = (*flat)->Evaluate(d, 11);
+  auto eb = (*with_flatten)->Evaluate(d3, 11);
+  ASSERT_TRUE(ea.ok() && eb.ok());
+  EXPECT_EQ(ea->loss, eb->loss);
+}
+
+// mixed_bfloat16 keeps the bf16 weights the optimizer wrote; weights the
+// caller writes afterwards (through raw pointers) are still what the next
+// prediction uses: the same outputs as a model that never trained.
+TEST(ModelTest, MixedBfloat16PredictionsSeeWeightsWrittenAfterFit) {
+  if (!CheckDtypePolicySupported(DtypePolicy::kMixedBfloat16, "p").ok()) {
+    GTEST_SKIP() << "no bf16 inner product on this CPU";
+  }
+  const std::string spec = R"({"layers": [
+      {"dense": {"units": 16, "activation": "relu", "input_shape": [4]}},
+      {"dense": {"units": 3, "activation": "softmax"}}],
+    "loss": "sparse_categorical_crossentropy",
+    "optimizer": {"nadam": {}, "learning_rate": 0.01},
+    "dtype_policy": "mixed_bfloat16"})";
+  auto trained = Model::Create(SpecFromJson(spec), 1);
+  auto fresh = Model::Create(SpecFromJson(spec), 2);
+  ASSERT_TRUE(trained.ok() && fresh.ok());
+  const Dataset d = Blobs(64, 4, 3, 3);
+  FitOptions fit;
+  fit.epochs = 1;
+  fit.batch_size = 16;
+  ASSERT_TRUE((*trained)->Fit(d, std::move(fit)).ok());
+  ParameterStore& t = (*trained)->parameters();
+  ParameterStore& f = (*fresh)->parameters();
+  for (size_t id = 0; id < t.params().size(); ++id) {
+    const int i = static_cast<int>(id);
+    for (int64_t k = 0; k < t.param(i).size; ++k) {
+      t.value(i)[k] = f.value(i)[k] = 0.01f * static_cast<float>(k % 17) - 0.05f;
+    }
+  }
+  auto pt = (*trained)->Predict(d.x);
+  auto pf = (*fresh)->Predict(d.x);
+  ASSERT_TRUE(pt.ok() && pf.ok());
+  EXPECT_EQ(pt->values(), pf->values());
+}
+
 }  // namespace
 }  // namespace profundo

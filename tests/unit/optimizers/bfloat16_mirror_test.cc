@@ -1,0 +1,119 @@
+// Optimizer::Step with a ParameterStore that keeps a bf16 mirror of its
+// weights (mixed_bfloat16): the fused path (Nadam writes the mirror in its
+// update loop) and the unfused one (other optimizers: update, then convert)
+// must leave exactly the weights and slots of a store without a mirror, and
+// a mirror equal to the bf16 rounding of the weights, step after step.
+#include <omp.h>
+
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/optimizers/optimizer.h"
+#include "engine/parameters.h"
+#include "engine/rng.h"
+#include "engine/spec_json.h"
+#include "gtest/gtest.h"
+#include "tests/unit/layers/layer_test_util.h"
+
+namespace profundo {
+namespace {
+
+using ::profundo::testing::RefBf16Bits;
+
+// A kernel large enough to be split over the threads (engine/parallel.h)
+// and a bias with a max_norm constraint, both trainable.
+void Build(ParameterStore& store, bool mirror) {
+  store.Add("dense/kernel", {200, 250}, true);
+  const int bias = store.Add("dense/bias", {250}, true);
+  store.param(bias).constraint = MaxNorm{0.5, 0};
+  if (mirror) store.RequestBfloat16Mirror();
+  store.Allocate();
+  Rng rng(7);
+  for (float& w : store.trainable_values()) w = rng.Uniform() - 0.5f;
+}
+
+std::unique_ptr<Optimizer> Make(const std::string& json) {
+  auto spec = ParseJson<v1::Optimizer>(json);
+  EXPECT_TRUE(spec.ok()) << spec.status();
+  auto opt = MakeOptimizer(*spec, "optimizer");
+  EXPECT_TRUE(opt.ok()) << opt.status();
+  return std::move(*opt);
+}
+
+bool SameBits(const std::vector<float>& a, const std::vector<float>& b) {
+  return a.size() == b.size() &&
+         std::memcmp(a.data(), b.data(), sizeof(float) * a.size()) == 0;
+}
+
+void ExpectMirrorSameAsUnmirrored(const std::string& json, int threads) {
+  SCOPED_TRACE(json + ", threads " + std::to_string(threads));
+  omp_set_num_threads(threads);
+  ParameterStore plain, mirrored;
+  Build(plain, false);
+  Build(mirrored, true);
+  ASSERT_FALSE(plain.has_bfloat16_mirror());
+  ASSERT_TRUE(mirrored.has_bfloat16_mirror());
+  std::unique_ptr<Optimizer> a = Make(json), b = Make(json);
+  Rng rng(11);
+  for (int step = 1; step <= 6; ++step) {
+    for (size_t i = 0; i < plain.grads().size(); ++i) {
+      // Large enough for the bias to exceed max_norm now and then.
+      plain.grads()[i] = mirrored.grads()[i] = 4.f * (rng.Uniform() - 0.5f);
+    }
+    a->Step(plain);
+    b->Step(mirrored);
+    EXPECT_TRUE(mirrored.bfloat16_mirror_current());
+    const ParameterStore& m = mirrored;  // const access keeps it current
+    EXPECT_TRUE(SameBits(plain.trainable_values(), m.trainable_values()))
+        << "weights differ at step " << step;
+    const auto slots_a = a->slots(), slots_b = b->slots();
+    ASSERT_EQ(slots_a.size(), slots_b.size());
+    for (size_t s = 0; s < slots_a.size(); ++s) {
+      EXPECT_TRUE(SameBits(*slots_a[s].second, *slots_b[s].second))
+          << "slot " << slots_a[s].first << " differs at step " << step;
+    }
+    int64_t wrong = 0;
+    const std::vector<float>& w = m.trainable_values();
+    for (size_t i = 0; i < w.size(); ++i) {
+      wrong += mirrored.bfloat16_values()[i] != RefBf16Bits(w[i]);
+    }
+    EXPECT_EQ(wrong, 0) << "mirror elements not bf16(w) at step " << step;
+    EXPECT_TRUE(mirrored.bfloat16_mirror_current());
+  }
+  // Writing access to the values makes the mirror stale.
+  mirrored.trainable_values()[0] += 1.f;
+  EXPECT_FALSE(mirrored.bfloat16_mirror_current());
+}
+
+TEST(Bfloat16MirrorTest, NadamFusedUpdateMatchesUnfused) {
+  for (int threads : {1, 2}) {
+    ExpectMirrorSameAsUnmirrored(R"({"nadam": {}, "learning_rate": 0.01})",
+                                 threads);
+  }
+}
+
+TEST(Bfloat16MirrorTest, UnfusedOptimizersConvertAfterTheirUpdate) {
+  for (const char* json :
+       {R"({"adam": {"amsgrad": true}, "learning_rate": 0.01})",
+        R"({"sgd": {"momentum": 0.9, "nesterov": true}})",
+        R"({"rmsprop": {"centered": true, "momentum": 0.5}})"}) {
+    ExpectMirrorSameAsUnmirrored(json, 2);
+  }
+}
+
+TEST(Bfloat16MirrorTest, StaleUntilAStepAndAfterMarkValuesChanged) {
+  ParameterStore store;
+  Build(store, true);
+  EXPECT_FALSE(store.bfloat16_mirror_current());
+  std::unique_ptr<Optimizer> opt = Make(R"({"nadam": {}})");
+  opt->Step(store);
+  EXPECT_TRUE(store.bfloat16_mirror_current());
+  store.MarkValuesChanged();
+  EXPECT_FALSE(store.bfloat16_mirror_current());
+}
+
+}  // namespace
+}  // namespace profundo
