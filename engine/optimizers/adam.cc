@@ -21,34 +21,68 @@ std::vector<std::string> Adam::SlotNames() const {
   return {"m", "v"};
 }
 
+namespace {
+
+// The step's coefficients (see adam.h).
+struct AdamStep {
+  float alpha, one_minus_b1, one_minus_b2, eps;
+};
+
+// The updates of n elements; AVX2/AVX-512 clones (sqrt and divide
+// dominate). Each element is loaded once and stored after all loads, as in
+// Nadam (nadam.cc: no store-to-load forwarding on the critical path).
+PROFUNDO_TARGET_CLONES
+void AdamRange(float* w, const float* g, float* m, float* v, int64_t n,
+               AdamStep c) {
+  PROFUNDO_SIMD
+  for (int64_t i = 0; i < n; ++i) {
+    const float gi = g[i];
+    const float mi = m[i] + (gi - m[i]) * c.one_minus_b1;
+    const float vi = v[i] + (gi * gi - v[i]) * c.one_minus_b2;
+    const float wi = w[i] - c.alpha * mi / (std::sqrt(vi) + c.eps);
+    m[i] = mi;
+    v[i] = vi;
+    w[i] = wi;
+  }
+}
+
+PROFUNDO_TARGET_CLONES
+void AmsgradRange(float* w, const float* g, float* m, float* v, float* vhat,
+                  int64_t n, AdamStep c) {
+  PROFUNDO_SIMD
+  for (int64_t i = 0; i < n; ++i) {
+    const float gi = g[i];
+    const float mi = m[i] + (gi - m[i]) * c.one_minus_b1;
+    const float vi = v[i] + (gi * gi - v[i]) * c.one_minus_b2;
+    const float vh = std::max(vhat[i], vi);
+    const float wi = w[i] - c.alpha * mi / (std::sqrt(vh) + c.eps);
+    m[i] = mi;
+    v[i] = vi;
+    vhat[i] = vh;
+    w[i] = wi;
+  }
+}
+
+}  // namespace
+
 void Adam::Update(float* w, const float* g, float* const* slot, int64_t n,
                   double lr, int64_t t) {
   const double td = static_cast<double>(t);
-  const float alpha =
+  const AdamStep c{
       static_cast<float>(lr * std::sqrt(1.0 - std::pow(beta_2_, td)) /
-                         (1.0 - std::pow(beta_1_, td)));
-  const float one_minus_b1 = static_cast<float>(1.0 - beta_1_);
-  const float one_minus_b2 = static_cast<float>(1.0 - beta_2_);
-  const float eps = static_cast<float>(epsilon_);
+                         (1.0 - std::pow(beta_1_, td))),
+      static_cast<float>(1.0 - beta_1_), static_cast<float>(1.0 - beta_2_),
+      static_cast<float>(epsilon_)};
   float* m = slot[0];
   float* v = slot[1];
-  if (amsgrad_) {
-    float* vhat = slot[2];
-    PROFUNDO_PARALLEL_FOR_SIMD(n)
-    for (int64_t i = 0; i < n; ++i) {
-      m[i] += (g[i] - m[i]) * one_minus_b1;
-      v[i] += (g[i] * g[i] - v[i]) * one_minus_b2;
-      vhat[i] = std::max(vhat[i], v[i]);
-      w[i] -= alpha * m[i] / (std::sqrt(vhat[i]) + eps);
+  float* vhat = amsgrad_ ? slot[2] : nullptr;
+  ParallelRanges(n, [&](int64_t b, int64_t e) {
+    if (vhat != nullptr) {
+      AmsgradRange(w + b, g + b, m + b, v + b, vhat + b, e - b, c);
+    } else {
+      AdamRange(w + b, g + b, m + b, v + b, e - b, c);
     }
-  } else {
-    PROFUNDO_PARALLEL_FOR_SIMD(n)
-    for (int64_t i = 0; i < n; ++i) {
-      m[i] += (g[i] - m[i]) * one_minus_b1;
-      v[i] += (g[i] * g[i] - v[i]) * one_minus_b2;
-      w[i] -= alpha * m[i] / (std::sqrt(v[i]) + eps);
-    }
-  }
+  });
 }
 
 }  // namespace profundo

@@ -15,6 +15,26 @@ Adamax::Adamax(OptimizerOptions options, double beta_1, double beta_2,
       beta_2_(beta_2),
       epsilon_(epsilon) {}
 
+namespace {
+
+// AVX2/AVX-512 clones; loads before stores as in nadam.cc.
+PROFUNDO_TARGET_CLONES
+void AdamaxRange(float* w, const float* g, float* m, float* u, int64_t n,
+                 float step, float one_minus_b1, float b2, float eps) {
+  PROFUNDO_SIMD
+  for (int64_t i = 0; i < n; ++i) {
+    const float gi = g[i];
+    const float mi = m[i] + (gi - m[i]) * one_minus_b1;
+    const float ui = std::max(b2 * u[i], std::abs(gi));
+    const float wi = w[i] - step * mi / (ui + eps);
+    m[i] = mi;
+    u[i] = ui;
+    w[i] = wi;
+  }
+}
+
+}  // namespace
+
 void Adamax::Update(float* w, const float* g, float* const* slot, int64_t n,
                     double lr, int64_t t) {
   const float step = static_cast<float>(
@@ -24,12 +44,10 @@ void Adamax::Update(float* w, const float* g, float* const* slot, int64_t n,
   const float eps = static_cast<float>(epsilon_);
   float* m = slot[0];
   float* u = slot[1];
-  PROFUNDO_PARALLEL_FOR_SIMD(n)
-  for (int64_t i = 0; i < n; ++i) {
-    m[i] += (g[i] - m[i]) * one_minus_b1;
-    u[i] = std::max(b2 * u[i], std::abs(g[i]));
-    w[i] -= step * m[i] / (u[i] + eps);
-  }
+  ParallelRanges(n, [&](int64_t b, int64_t e) {
+    AdamaxRange(w + b, g + b, m + b, u + b, e - b, step, one_minus_b1, b2,
+                eps);
+  });
 }
 
 }  // namespace profundo
