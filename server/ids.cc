@@ -1,19 +1,21 @@
 #include "server/ids.h"
 
+#include <mutex>
+
+#include "absl/base/thread_annotations.h"
 #include "absl/random/random.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/synchronization/mutex.h"
 
 namespace profundo::server {
 
 std::string NewId(absl::string_view prefix) {
-  static absl::Mutex mu(absl::kConstInit);
+  static std::mutex mu;
   static absl::BitGen* gen ABSL_GUARDED_BY(mu) = new absl::BitGen();
   uint64_t bits;
   {
-    absl::MutexLock lock(&mu);
+    std::lock_guard<std::mutex> lock(mu);
     bits = absl::Uniform<uint64_t>(*gen);
   }
   return absl::StrCat(prefix, "-", absl::StrFormat("%016x", bits));

@@ -6,7 +6,7 @@
 namespace profundo::server {
 
 uint64_t JobEventHub::Subscribe(const std::string& job_id, Listener listener) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   if (closed_) return 0;
   uint64_t handle = next_handle_++;
   listeners_.emplace(handle, Entry{job_id, std::move(listener)});
@@ -14,14 +14,14 @@ uint64_t JobEventHub::Subscribe(const std::string& job_id, Listener listener) {
 }
 
 void JobEventHub::Unsubscribe(uint64_t handle) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   listeners_.erase(handle);
 }
 
 void JobEventHub::Notify(const std::string& job_id) {
   std::vector<Listener> fire;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     for (auto it = listeners_.begin(); it != listeners_.end();) {
       if (it->second.job_id == job_id) {
         fire.push_back(std::move(it->second.listener));
@@ -37,7 +37,7 @@ void JobEventHub::Notify(const std::string& job_id) {
 void JobEventHub::Close() {
   std::vector<Listener> fire;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     closed_ = true;
     for (auto& [handle, entry] : listeners_) {
       fire.push_back(std::move(entry.listener));
@@ -48,7 +48,7 @@ void JobEventHub::Close() {
 }
 
 bool JobEventHub::closed() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return closed_;
 }
 

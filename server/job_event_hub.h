@@ -18,11 +18,11 @@
 
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <string>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
-#include "absl/synchronization/mutex.h"
 
 namespace profundo::server {
 
@@ -48,7 +48,10 @@ class JobEventHub {
     std::string job_id;
     Listener listener;
   };
-  mutable absl::Mutex mu_;
+  // Guards the fields below; never held while a listener runs.
+  // std::mutex, not absl::Mutex: ThreadSanitizer sees only the former
+  // (Debian's Abseil is not instrumented; see server/worker_pool.h).
+  mutable std::mutex mu_;
   uint64_t next_handle_ ABSL_GUARDED_BY(mu_) = 1;
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
   absl::flat_hash_map<uint64_t, Entry> listeners_ ABSL_GUARDED_BY(mu_);

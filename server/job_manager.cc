@@ -72,7 +72,7 @@ absl::Status JobManager::Start() {
                             deps_.catalog->ListActiveJobs());
   for (JobRecord& job : active) {
     if (job.job.state() == v1::JOB_STATE_RUNNING) {
-      absl::MutexLock lock(&mu_);
+      std::lock_guard<std::mutex> lock(mu_);
       PROFUNDO_RETURN_IF_ERROR(SetStateLocked(
           &job, v1::JOB_STATE_QUEUED,
           absl::StrCat("the server restarted; the job resumes after epoch ",
@@ -108,7 +108,7 @@ absl::StatusOr<v1::Job> JobManager::MatchExisting(
 
 absl::StatusOr<v1::Job> JobManager::Submit(const v1::SubmitJobRequest& request) {
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     if (shutting_down_) {
       return absl::UnavailableError("the server is shutting down");
     }
@@ -159,7 +159,7 @@ absl::StatusOr<v1::Job> JobManager::Submit(const v1::SubmitJobRequest& request) 
   PROFUNDO_ASSIGN_OR_RETURN(v1::ModelSummary summary,
                             ValidateSpec(info.mutable_spec(), check));
 
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   if (shutting_down_) return absl::UnavailableError("the server is shutting down");
   if (!request.job_id().empty()) {
     absl::StatusOr<v1::Job> existing = MatchExisting(request.job_id(), fingerprint);
@@ -230,7 +230,7 @@ absl::StatusOr<v1::ListJobsResponse> JobManager::List(
 }
 
 absl::StatusOr<v1::Job> JobManager::Cancel(const std::string& id) {
-  absl::MutexLock lock(&mu_);
+  std::unique_lock<std::mutex> lock(mu_);
   PROFUNDO_ASSIGN_OR_RETURN(JobRecord job, GetRecord(id));
   const v1::JobState state = job.job.state();
   if (state == v1::JOB_STATE_CANCELLED) return job.job;
@@ -254,21 +254,15 @@ absl::StatusOr<v1::Job> JobManager::Cancel(const std::string& id) {
   }
   cancelled_.insert(id);
   // A running job stops within one batch; wait for it to say so.
-  std::pair<JobManager*, const std::string*> arg(this, &id);
-  mu_.AwaitWithTimeout(
-      absl::Condition(
-          +[](std::pair<JobManager*, const std::string*>* a) {
-            return !a->first->running_.contains(*a->second);
-          },
-          &arg),
-      options_.cancel_wait);
+  run_ended_.wait_for(lock, absl::ToChronoMilliseconds(options_.cancel_wait),
+                      [&] { return !running_.contains(id); });
   PROFUNDO_ASSIGN_OR_RETURN(job, GetRecord(id));
   return job.job;
 }
 
 void JobManager::Shutdown() {
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     if (shutting_down_) return;
     shutting_down_ = true;
   }
@@ -280,7 +274,7 @@ void JobManager::Shutdown() {
 void JobManager::RunJob(const std::string& id, const TaskContext& context) {
   JobRecord job;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     absl::StatusOr<JobRecord> record = deps_.catalog->GetJob(id);
     if (!record.ok() || record->job.state() != v1::JOB_STATE_QUEUED ||
         context.cancel->load()) {
@@ -310,8 +304,9 @@ void JobManager::RunJob(const std::string& id, const TaskContext& context) {
     outcome.status = absl::InternalError(absl::StrCat("internal error: ", e.what()));
   }
 
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   running_.erase(id);
+  run_ended_.notify_all();
   absl::Status recorded;
   if (outcome.cancelled && cancelled_.erase(id) > 0) {
     recorded = FinishLocked(&job, v1::JOB_STATE_CANCELLED,

@@ -221,7 +221,7 @@ absl::StatusOr<Predictor::VersionPtr> Predictor::Resolve(
   // so what is stored below is never taken for newer than it is.
   const int64_t generation = catalog_->ModelVersionsGeneration();
   {
-    absl::MutexLock lock(&resolved_mu_);
+    std::lock_guard<std::mutex> lock(resolved_mu_);
     auto model = resolved_.find(request.model_id());
     if (model != resolved_.end()) {
       auto it = model->second.find(request.version());
@@ -232,7 +232,7 @@ absl::StatusOr<Predictor::VersionPtr> Predictor::Resolve(
   }
   PROFUNDO_ASSIGN_OR_RETURN(ModelVersionRecord record, ResolveVersion(request));
   auto shared = std::make_shared<const ModelVersionRecord>(std::move(record));
-  absl::MutexLock lock(&resolved_mu_);
+  std::lock_guard<std::mutex> lock(resolved_mu_);
   if (resolved_.size() >= kMaxResolvedModels &&
       !resolved_.contains(request.model_id())) {
     resolved_.clear();
@@ -270,7 +270,7 @@ void Predictor::Predict(const v1::PredictRequest& request,
   bool full = false;
   bool start_drain = false;
   {
-    absl::MutexLock lock(&queue_mu_);
+    std::lock_guard<std::mutex> lock(queue_mu_);
     full = static_cast<int>(pending_.size()) >= options_.max_queued;
     if (!full) {
       pending_.push_back(std::move(pending));
@@ -289,7 +289,7 @@ void Predictor::Predict(const v1::PredictRequest& request,
   // The pool is shut down: fail what no drain is left to serve.
   std::deque<Pending> orphans;
   {
-    absl::MutexLock lock(&queue_mu_);
+    std::lock_guard<std::mutex> lock(queue_mu_);
     if (--drains_ == 0) orphans.swap(pending_);
   }
   for (Pending& p : orphans) p.done(started);
@@ -321,7 +321,7 @@ void Predictor::Drain(int worker) {
   for (;;) {
     std::vector<Pending> batch;
     {
-      absl::MutexLock lock(&queue_mu_);
+      std::lock_guard<std::mutex> lock(queue_mu_);
       if (pending_.empty()) {
         --drains_;
         return;

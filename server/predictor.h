@@ -42,6 +42,7 @@
 #include <functional>
 #include <list>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -49,7 +50,6 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "engine/model.h"
 #include "profundo/v1/service.pb.h"
 #include "server/blob_store.h"
@@ -147,11 +147,16 @@ class Predictor {
   const Options options_;
   // One per prediction thread; sized before the threads start.
   std::vector<ModelCache> caches_;
-  absl::Mutex resolved_mu_;
+  // Two locks, never held together. std::mutex, not absl::Mutex:
+  // ThreadSanitizer sees only the former (Debian's Abseil is not
+  // instrumented; see server/worker_pool.h).
+  // Guards resolved_.
+  std::mutex resolved_mu_;
   // model_id -> requested version (0 = latest READY) -> READY record.
   absl::flat_hash_map<std::string, absl::flat_hash_map<int64_t, Resolved>>
       resolved_ ABSL_GUARDED_BY(resolved_mu_);
-  absl::Mutex queue_mu_;
+  // Guards pending_ and drains_.
+  std::mutex queue_mu_;
   std::deque<Pending> pending_ ABSL_GUARDED_BY(queue_mu_);
   // Drain tasks queued or running on pool_ (at most options_.threads).
   int drains_ ABSL_GUARDED_BY(queue_mu_) = 0;

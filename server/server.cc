@@ -193,7 +193,7 @@ std::shared_ptr<grpc::Channel> ProfundoServer::InProcessChannel() {
 
 void ProfundoServer::Shutdown() {
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     if (shut_down_) return;
     shut_down_ = true;
   }
@@ -211,13 +211,16 @@ void ProfundoServer::Shutdown() {
     server_->Wait();
   }
   if (predictor_ != nullptr) predictor_->Shutdown();
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   stopped_ = true;
+  stopped_cv_.notify_all();
 }
 
 void ProfundoServer::Wait() {
-  absl::MutexLock lock(&mu_);
-  mu_.Await(absl::Condition(&stopped_));
+  std::unique_lock<std::mutex> lock(mu_);
+  stopped_cv_.wait(lock, [this] {
+    return stopped_;
+  });
 }
 
 ProfundoServer::~ProfundoServer() { Shutdown(); }

@@ -28,13 +28,15 @@
 #ifndef PROFUNDO_SERVER_SERVER_H_
 #define PROFUNDO_SERVER_SERVER_H_
 
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "grpcpp/channel.h"
 #include "grpcpp/server.h"
@@ -118,7 +120,10 @@ class ProfundoServer {
   int port_ = 0;
   int health_port_ = 0;
 
-  absl::Mutex mu_;
+  // std::mutex, not absl::Mutex: ThreadSanitizer sees only the former
+  // (Debian's Abseil is not instrumented; see server/worker_pool.h).
+  std::mutex mu_;
+  std::condition_variable stopped_cv_;  // signalled when stopped_ is set
   bool shut_down_ ABSL_GUARDED_BY(mu_) = false;  // Shutdown() began
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;    // Shutdown() completed
 };

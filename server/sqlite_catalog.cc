@@ -220,14 +220,14 @@ absl::StatusOr<std::unique_ptr<SqliteCatalog>> SqliteCatalog::Open(
 SqliteCatalog::SqliteCatalog(sqlite3* db) : db_(db) {}
 
 SqliteCatalog::~SqliteCatalog() {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   sqlite3_close(db_);
 }
 
 // ---------------------------------------------------------------- datasets
 
 absl::Status SqliteCatalog::InsertDataset(DatasetRecord* record) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   Stmt s(db_,
          "INSERT INTO datasets(id, info, format, csv, features_blob, "
          "labels_blob) VALUES(?, ?, ?, ?, ?, ?)");
@@ -243,7 +243,7 @@ absl::Status SqliteCatalog::InsertDataset(DatasetRecord* record) {
 }
 
 absl::StatusOr<DatasetRecord> SqliteCatalog::GetDataset(const std::string& id) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   Stmt s(db_, absl::StrCat("SELECT ", kDatasetColumns,
                            " FROM datasets WHERE id = ?"));
   s.Text(1, id);
@@ -254,7 +254,7 @@ absl::StatusOr<DatasetRecord> SqliteCatalog::GetDataset(const std::string& id) {
 
 absl::StatusOr<std::vector<DatasetRecord>> SqliteCatalog::ListDatasets(
     int64_t after_seq, int limit) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   Stmt s(db_, absl::StrCat("SELECT ", kDatasetColumns,
                            " FROM datasets WHERE seq > ? ORDER BY seq LIMIT ?"));
   s.Int(1, after_seq).Int(2, limit);
@@ -270,7 +270,7 @@ absl::StatusOr<std::vector<DatasetRecord>> SqliteCatalog::ListDatasets(
 
 absl::StatusOr<DatasetRecord> SqliteCatalog::DeleteDataset(
     const std::string& id) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   Transaction txn(db_);
   PROFUNDO_RETURN_IF_ERROR(txn.status());
   DatasetRecord record;
@@ -329,13 +329,13 @@ absl::StatusOr<ModelRecord> SqliteCatalog::GetModelLocked(
 }
 
 absl::StatusOr<ModelRecord> SqliteCatalog::GetModel(const std::string& id) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return GetModelLocked(id);
 }
 
 absl::StatusOr<std::vector<ModelRecord>> SqliteCatalog::ListModels(
     absl::string_view name, int64_t after_seq, int limit) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   std::vector<std::string> ids;
   {
     Stmt s(db_,
@@ -358,7 +358,7 @@ absl::StatusOr<std::vector<ModelRecord>> SqliteCatalog::ListModels(
 
 absl::StatusOr<ModelVersionRecord> SqliteCatalog::GetModelVersion(
     const std::string& model_id, int64_t version) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   Stmt s(db_,
          "SELECT info, weights_blob FROM model_versions "
          "WHERE model_id = ? AND version = ?");
@@ -385,7 +385,7 @@ absl::Status SqliteCatalog::InsertJob(JobRecord* job,
                                       absl::string_view model_name,
                                       const v1::ModelVersion& version_info,
                                       v1::JobEvent* event) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   Transaction txn(db_);
   PROFUNDO_RETURN_IF_ERROR(txn.status());
 
@@ -464,7 +464,7 @@ absl::Status SqliteCatalog::InsertJob(JobRecord* job,
 }
 
 absl::StatusOr<JobRecord> SqliteCatalog::GetJob(const std::string& id) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   Stmt s(db_, absl::StrCat("SELECT ", kJobColumns, " FROM jobs WHERE id = ?"));
   s.Text(1, id);
   PROFUNDO_ASSIGN_OR_RETURN(bool row, s.Step());
@@ -495,14 +495,14 @@ absl::StatusOr<std::vector<JobRecord>> SqliteCatalog::QueryJobs(
 
 absl::StatusOr<std::vector<JobRecord>> SqliteCatalog::ListJobs(
     const JobFilter& filter, int64_t after_seq, int limit) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return QueryJobs(
       "seq > ? AND (? = 0 OR state = ?) AND (? = '' OR dataset_id = ?)",
       filter, after_seq, limit);
 }
 
 absl::StatusOr<std::vector<JobRecord>> SqliteCatalog::ListActiveJobs() {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   std::vector<JobRecord> out;
   for (v1::JobState state : {v1::JOB_STATE_QUEUED, v1::JOB_STATE_RUNNING}) {
     JobFilter filter;
@@ -553,7 +553,7 @@ absl::Status SqliteCatalog::UpdateJobLocked(JobRecord* job,
 }
 
 absl::Status SqliteCatalog::UpdateJob(JobRecord* job, v1::JobEvent* event) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   Transaction txn(db_);
   PROFUNDO_RETURN_IF_ERROR(txn.status());
   PROFUNDO_RETURN_IF_ERROR(UpdateJobLocked(job, event));
@@ -563,7 +563,7 @@ absl::Status SqliteCatalog::UpdateJob(JobRecord* job, v1::JobEvent* event) {
 absl::Status SqliteCatalog::FinishJob(JobRecord* job,
                                       const ModelVersionRecord& version,
                                       v1::JobEvent* event) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   Transaction txn(db_);
   PROFUNDO_RETURN_IF_ERROR(txn.status());
   PROFUNDO_RETURN_IF_ERROR(UpdateJobLocked(job, event));
@@ -587,7 +587,7 @@ absl::Status SqliteCatalog::FinishJob(JobRecord* job,
 
 absl::StatusOr<std::vector<v1::JobEvent>> SqliteCatalog::ListJobEvents(
     const std::string& job_id, int64_t after_seq, int limit) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   Stmt s(db_,
          "SELECT event FROM job_events WHERE job_id = ? AND seq > ? "
          "ORDER BY seq LIMIT ?");
@@ -602,7 +602,7 @@ absl::StatusOr<std::vector<v1::JobEvent>> SqliteCatalog::ListJobEvents(
 }
 
 absl::StatusOr<absl::flat_hash_set<std::string>> SqliteCatalog::LiveBlobs() {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   absl::flat_hash_set<std::string> live;
   for (const char* sql :
        {"SELECT features_blob FROM datasets", "SELECT labels_blob FROM datasets",

@@ -29,7 +29,7 @@ WatchReactor::WatchReactor(Catalog* catalog, JobEventHub* hub,
       job_id_(request.job_id()),
       shared_(std::make_shared<Shared>()),
       last_seq_(request.after_seq()) {
-  absl::MutexLock lock(&shared_->mu);
+  std::lock_guard<std::mutex> lock(shared_->mu);
   shared_->reactor = this;
   absl::Status found = ValidateClientId(job_id_, "job_id");
   if (found.ok()) found = catalog_->GetJob(job_id_).status();
@@ -53,7 +53,7 @@ void WatchReactor::PumpLocked() {
     if (subscription_ == 0) {
       std::shared_ptr<Shared> shared = shared_;
       subscription_ = hub_->Subscribe(job_id_, [shared] {
-        absl::MutexLock lock(&shared->mu);
+        std::lock_guard<std::mutex> lock(shared->mu);
         if (shared->reactor == nullptr) return;
         shared->reactor->subscription_ = 0;
         shared->reactor->PumpLocked();
@@ -81,7 +81,7 @@ void WatchReactor::PumpLocked() {
 }
 
 void WatchReactor::OnWriteDone(bool ok) {
-  absl::MutexLock lock(&shared_->mu);
+  std::lock_guard<std::mutex> lock(shared_->mu);
   writing_ = false;
   if (!ok) return FinishLocked(absl::CancelledError("the stream broke"));
   const v1::JobEvent event = std::move(pending_.front());
@@ -92,7 +92,7 @@ void WatchReactor::OnWriteDone(bool ok) {
 }
 
 void WatchReactor::OnCancel() {
-  absl::MutexLock lock(&shared_->mu);
+  std::lock_guard<std::mutex> lock(shared_->mu);
   FinishLocked(absl::CancelledError("the client cancelled the watch"));
 }
 
@@ -108,7 +108,7 @@ void WatchReactor::FinishLocked(const absl::Status& status) {
 
 void WatchReactor::OnDone() {
   {
-    absl::MutexLock lock(&shared_->mu);
+    std::lock_guard<std::mutex> lock(shared_->mu);
     shared_->reactor = nullptr;
     if (subscription_ != 0) hub_->Unsubscribe(subscription_);
   }

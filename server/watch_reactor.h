@@ -14,10 +14,10 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
 #include "grpcpp/support/server_callback.h"
 #include "profundo/v1/service.pb.h"
 #include "server/catalog.h"
@@ -38,7 +38,10 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::JobEvent> {
 
  private:
   struct Shared {
-    absl::Mutex mu;
+    // Guards the reactor pointer and the reactor's fields below.
+    // std::mutex, not absl::Mutex: ThreadSanitizer sees only the former
+    // (Debian's Abseil is not instrumented; see server/worker_pool.h).
+    std::mutex mu;
     WatchReactor* reactor ABSL_GUARDED_BY(mu) = nullptr;
   };
 

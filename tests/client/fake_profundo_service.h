@@ -15,11 +15,12 @@
 
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "absl/synchronization/mutex.h"
+#include "absl/base/thread_annotations.h"
 #include "client/float_tensor.h"
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
@@ -82,7 +83,7 @@ class FakeService final : public v1::Profundo::Service {
         (!labels.empty() && trailer.labels_crc32() != Crc32(labels))) {
       return {grpc::StatusCode::INVALID_ARGUMENT, "trailer.features_crc32 mismatch"};
     }
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     features_ = features;
     labels_ = labels;
     chunk_sizes_ = sizes;
@@ -152,7 +153,7 @@ class FakeService final : public v1::Profundo::Service {
                         grpc::ServerWriter<v1::JobEvent>* writer) override {
     int connection;
     {
-      absl::MutexLock lock(&mu_);
+      std::lock_guard<std::mutex> lock(mu_);
       connection = static_cast<int>(watch_after_.size());
       watch_after_.push_back(request->after_seq());
     }
@@ -261,13 +262,14 @@ class FakeService final : public v1::Profundo::Service {
     return event;
   }
 
-  std::string features() { absl::MutexLock lock(&mu_); return features_; }
-  std::string labels() { absl::MutexLock lock(&mu_); return labels_; }
-  std::vector<size_t> chunk_sizes() { absl::MutexLock lock(&mu_); return chunk_sizes_; }
-  std::vector<int64_t> watch_after() { absl::MutexLock lock(&mu_); return watch_after_; }
+  std::string features() { std::lock_guard<std::mutex> lock(mu_); return features_; }
+  std::string labels() { std::lock_guard<std::mutex> lock(mu_); return labels_; }
+  std::vector<size_t> chunk_sizes() { std::lock_guard<std::mutex> lock(mu_); return chunk_sizes_; }
+  std::vector<int64_t> watch_after() { std::lock_guard<std::mutex> lock(mu_); return watch_after_; }
 
  private:
-  absl::Mutex mu_;
+  // Guards what the handlers recorded (read by the test thread).
+  std::mutex mu_;
   std::string features_ ABSL_GUARDED_BY(mu_);
   std::string labels_ ABSL_GUARDED_BY(mu_);
   std::vector<size_t> chunk_sizes_ ABSL_GUARDED_BY(mu_);

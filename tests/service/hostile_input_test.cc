@@ -20,7 +20,6 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/generic/generic_stub.h"
@@ -32,6 +31,7 @@
 #include "server/server.h"
 #include "server/sqlite_catalog.h"
 #include "tests/gzip_util.h"
+#include "tests/service/notification.h"
 #include "tests/service/service_test_util.h"
 
 namespace profundo::server {
@@ -43,6 +43,7 @@ using ::profundo::server::testing::ChunkMessage;
 using ::profundo::server::testing::Config;
 using ::profundo::server::testing::Header;
 using ::profundo::server::testing::MakeTempDir;
+using ::profundo::server::testing::Notification;
 using ::profundo::server::testing::Synthetic;
 using ::profundo::server::testing::TinySpec;
 using ::profundo::server::testing::Upload;
@@ -210,7 +211,7 @@ class HostileInputTest : public ::testing::Test {
     grpc::ByteBuffer response;
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-    absl::Notification done;
+    Notification done;
     grpc::Status status;
     generic.UnaryCall(&context, "/grpc.health.v1.Health/Check",
                       grpc::StubOptions(), &request, &response,
@@ -918,7 +919,7 @@ TEST_F(HostileInputTest, PredictStopsWhenTheCallerGoesAway) {
 
   auto run = [&](int answer_true_after) {
     std::atomic<int> asked{0};
-    absl::Notification done;
+    Notification done;
     absl::StatusOr<v1::PredictResponse> result;
     predictor.Predict(
         request, [&] { return asked.fetch_add(1) >= answer_true_after; },

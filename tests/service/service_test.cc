@@ -11,7 +11,6 @@
 #include <thread>
 #include <vector>
 
-#include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/generic/generic_stub.h"
@@ -20,6 +19,7 @@
 #include "gtest/gtest.h"
 #include "server/predictor.h"
 #include "server/server.h"
+#include "tests/service/notification.h"
 #include "tests/service/service_test_util.h"
 
 namespace profundo::server {
@@ -29,6 +29,7 @@ using ::profundo::server::testing::Call;
 using ::profundo::server::testing::Config;
 using ::profundo::server::testing::Header;
 using ::profundo::server::testing::MakeTempDir;
+using ::profundo::server::testing::Notification;
 using ::profundo::server::testing::ParseSpec;
 using ::profundo::server::testing::Synthetic;
 using ::profundo::server::testing::TinySpec;
@@ -820,7 +821,7 @@ TEST_F(ServiceTest, HealthCheckingAndReflection) {
       Buffer(std::string("\x0a") + static_cast<char>(service.size()) + service);
   grpc::ByteBuffer response;
   grpc::ClientContext context;
-  absl::Notification done;
+  Notification done;
   grpc::Status status;
   generic.UnaryCall(&context, "/grpc.health.v1.Health/Check", grpc::StubOptions(),
                     &request, &response, [&](grpc::Status s) {
@@ -862,7 +863,7 @@ TEST_F(ServiceTest, HealthCheckingAndReflection) {
     grpc::ByteBuffer request_, response_;
     std::string text_;
     grpc::Status status_;
-    absl::Notification done_;
+    Notification done_;
   } reflect(&generic);
   EXPECT_THAT(reflect.Wait(), HasSubstr("profundo.v1.Profundo"));
 }

@@ -1,11 +1,11 @@
 // WorkerPool with fake tasks (no oneDNN, so ThreadSanitizer sees only the
 // pool): bounded queue, cancellation, concurrency, shutdown. Synchronization
-// here is std::mutex based, like the pool's: Debian's Abseil is not built
-// for ThreadSanitizer, so absl::Mutex/Notification would be invisible to it.
+// here is std::mutex based (tests/service/notification.h), like the pool's:
+// Debian's Abseil is not built for ThreadSanitizer, so absl::Mutex and
+// absl::Notification would be invisible to it.
 #include "server/worker_pool.h"
 
 #include <atomic>
-#include <condition_variable>
 #include <mutex>
 #include <set>
 #include <string>
@@ -14,44 +14,22 @@
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/service/notification.h"
 
 namespace profundo::server {
 namespace {
 
+using ::profundo::server::testing::Notification;
 using ::testing::UnorderedElementsAre;
 
 constexpr absl::Duration kTimeout = absl::Seconds(10);
 
-// A one-shot event.
-class Event {
- public:
-  void Notify() {
-    std::lock_guard<std::mutex> lock(mu_);
-    set_ = true;
-    cv_.notify_all();
-  }
-  bool HasBeenNotified() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return set_;
-  }
-  bool WaitForNotificationWithTimeout(absl::Duration timeout) {
-    std::unique_lock<std::mutex> lock(mu_);
-    return cv_.wait_for(lock, absl::ToChronoMilliseconds(timeout),
-                        [this] { return set_; });
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool set_ = false;
-};
-
 // A task that signals `started`, then waits for `release` or its cancel
 // flag; records whether it saw the cancel.
 struct BlockingTask {
-  Event started;
-  Event release;
-  Event finished;
+  Notification started;
+  Notification release;
+  Notification finished;
   std::atomic<bool> saw_cancel{false};
 
   WorkerPool::Task Make() {
@@ -87,7 +65,7 @@ TEST(WorkerPoolTest, RunsTasksAndCallsThreadInitOnEveryWorker) {
   };
   {
     WorkerPool pool(options);
-    Event done[5];
+    Notification done[5];
     for (int i = 0; i < 5; ++i) {
       ASSERT_TRUE(pool.Submit("", [&, i](const TaskContext& c) {
                         {
@@ -196,7 +174,7 @@ TEST(WorkerPoolTest, ShutdownCancelsRunningDropsQueuedAndRejectsNew) {
 TEST(WorkerPoolTest, ShutdownWithoutCancelLetsRunningTasksFinish) {
   WorkerPool pool(WorkerPool::Options{});
   std::atomic<int> batches{0};
-  Event started;
+  Notification started;
   ASSERT_TRUE(pool.Submit("job", [&](const TaskContext& c) {
                     started.Notify();
                     for (int i = 0; i < 20 && !c.cancel->load(); ++i) {
