@@ -10,7 +10,9 @@
 // TSan: thousands of reports per test binary, all false.
 //
 // How: the executable defines the absl::Mutex / absl::CondVar entry points
-// that gRPC, libgpr and gRPC's headers call; the dynamic linker binds those
+// that libgrpc, libgrpc++, libgpr and gRPC's headers call (Lock, TryLock,
+// Unlock and CondVar's three waits: `nm -D --undefined-only` of those
+// libraries; they use no reader locks); the dynamic linker binds those
 // calls here first (symbols of the executable come before those of its
 // libraries). Each wrapper calls Abseil's own function (dlsym RTLD_NEXT) and
 // adds the happens-before edge the lock implies: a release before unlocking,
@@ -68,13 +70,6 @@ void _ZN4absl7debian35Mutex4LockEv(void* mu) {
   __tsan_acquire(mu);
 }
 
-// absl::Mutex::ReaderLock()
-void _ZN4absl7debian35Mutex10ReaderLockEv(void* mu) {
-  PROFUNDO_NEXT(void (*)(void*), "_ZN4absl7debian35Mutex10ReaderLockEv");
-  next(mu);
-  __tsan_acquire(mu);
-}
-
 // absl::Mutex::TryLock()
 bool _ZN4absl7debian35Mutex7TryLockEv(void* mu) {
   PROFUNDO_NEXT(bool (*)(void*), "_ZN4absl7debian35Mutex7TryLockEv");
@@ -83,24 +78,9 @@ bool _ZN4absl7debian35Mutex7TryLockEv(void* mu) {
   return locked;
 }
 
-// absl::Mutex::ReaderTryLock()
-bool _ZN4absl7debian35Mutex13ReaderTryLockEv(void* mu) {
-  PROFUNDO_NEXT(bool (*)(void*), "_ZN4absl7debian35Mutex13ReaderTryLockEv");
-  const bool locked = next(mu);
-  if (locked) __tsan_acquire(mu);
-  return locked;
-}
-
 // absl::Mutex::Unlock()
 void _ZN4absl7debian35Mutex6UnlockEv(void* mu) {
   PROFUNDO_NEXT(void (*)(void*), "_ZN4absl7debian35Mutex6UnlockEv");
-  __tsan_release(mu);
-  next(mu);
-}
-
-// absl::Mutex::ReaderUnlock()
-void _ZN4absl7debian35Mutex12ReaderUnlockEv(void* mu) {
-  PROFUNDO_NEXT(void (*)(void*), "_ZN4absl7debian35Mutex12ReaderUnlockEv");
   __tsan_release(mu);
   next(mu);
 }
