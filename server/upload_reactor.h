@@ -6,18 +6,16 @@
 // nothing: the reads end, and Create is skipped or undone (CANCELLED).
 //
 // gRPC owns the reactor: it deletes itself in OnDone. Reactions run one at a
-// time (one read outstanding), but each may run on another gRPC thread, and
-// gRPC orders them with synchronization ThreadSanitizer cannot see (Debian's
-// gRPC is not instrumented). So each reaction (and the constructor, until
-// the first read is started) holds mu_: never contended, it makes that
-// order visible. StartRead and Finish are called without it (Finish may run
-// OnDone inline). Create (parse and fsync) runs on the gRPC callback thread
-// of the last read.
+// time (one read outstanding), so it needs no lock. They may run on
+// different gRPC threads, ordered by gRPC's own synchronization, which
+// ThreadSanitizer cannot see (Debian's gRPC is not instrumented): the
+// reactor names that order with TsanRelease/TsanAcquire
+// (server/tsan_annotations.h; nothing outside a TSan build). Create (parse
+// and fsync) runs on the gRPC callback thread of the last read.
 #ifndef PROFUNDO_SERVER_UPLOAD_REACTOR_H_
 #define PROFUNDO_SERVER_UPLOAD_REACTOR_H_
 
 #include <cstdint>
-#include <mutex>
 
 #include "grpcpp/server_context.h"
 #include "grpcpp/support/server_callback.h"
@@ -39,9 +37,6 @@ class UploadReactor final
   void OnDone() override;
 
  private:
-  // Held by each reaction; see the class comment. Guards assembler_ and,
-  // between reads, request_.
-  std::mutex mu_;
   grpc::CallbackServerContext* const context_;
   DatasetManager* const datasets_;
   v1::Dataset* const response_;

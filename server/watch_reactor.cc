@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "server/ids.h"
 #include "server/status_mapping.h"
+#include "server/tsan_annotations.h"
 
 namespace profundo::server {
 namespace {
@@ -29,6 +30,9 @@ WatchReactor::WatchReactor(Catalog* catalog, JobEventHub* hub,
       job_id_(request.job_id()),
       shared_(std::make_shared<Shared>()),
       last_seq_(request.after_seq()) {
+  // The reactions may run on other gRPC threads (the rest is published
+  // through shared_->mu); see server/tsan_annotations.h.
+  TsanRelease(this);
   std::lock_guard<std::mutex> lock(shared_->mu);
   shared_->reactor = this;
   absl::Status found = ValidateClientId(job_id_, "job_id");
@@ -81,6 +85,7 @@ void WatchReactor::PumpLocked() {
 }
 
 void WatchReactor::OnWriteDone(bool ok) {
+  TsanAcquire(this);
   std::lock_guard<std::mutex> lock(shared_->mu);
   writing_ = false;
   if (!ok) return FinishLocked(absl::CancelledError("the stream broke"));
@@ -92,6 +97,7 @@ void WatchReactor::OnWriteDone(bool ok) {
 }
 
 void WatchReactor::OnCancel() {
+  TsanAcquire(this);
   std::lock_guard<std::mutex> lock(shared_->mu);
   FinishLocked(absl::CancelledError("the client cancelled the watch"));
 }
@@ -107,6 +113,7 @@ void WatchReactor::FinishLocked(const absl::Status& status) {
 }
 
 void WatchReactor::OnDone() {
+  TsanAcquire(this);
   {
     std::lock_guard<std::mutex> lock(shared_->mu);
     shared_->reactor = nullptr;
