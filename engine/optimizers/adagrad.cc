@@ -36,7 +36,7 @@ void Adagrad::Update(float* w, const float* g, float* const* slot, int64_t n,
   const float lr_f = static_cast<float>(lr);
   const float eps = static_cast<float>(epsilon_);
   float* acc = slot[0];
-  ParallelRanges(n, [&](int64_t b, int64_t e) {
+  UpdateRanges(n, [&](int64_t b, int64_t e) {
     AdagradRange(w + b, g + b, acc + b, e - b, lr_f, eps);
   });
 }

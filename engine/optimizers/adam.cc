@@ -76,7 +76,7 @@ void Adam::Update(float* w, const float* g, float* const* slot, int64_t n,
   float* m = slot[0];
   float* v = slot[1];
   float* vhat = amsgrad_ ? slot[2] : nullptr;
-  ParallelRanges(n, [&](int64_t b, int64_t e) {
+  UpdateRanges(n, [&](int64_t b, int64_t e) {
     if (vhat != nullptr) {
       AmsgradRange(w + b, g + b, m + b, v + b, vhat + b, e - b, c);
     } else {

@@ -44,7 +44,7 @@ void Adamax::Update(float* w, const float* g, float* const* slot, int64_t n,
   const float eps = static_cast<float>(epsilon_);
   float* m = slot[0];
   float* u = slot[1];
-  ParallelRanges(n, [&](int64_t b, int64_t e) {
+  UpdateRanges(n, [&](int64_t b, int64_t e) {
     AdamaxRange(w + b, g + b, m + b, u + b, e - b, step, one_minus_b1, b2,
                 eps);
   });

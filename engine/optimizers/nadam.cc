@@ -6,7 +6,6 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "engine/mixed_precision/bfloat16.h"
 #include "engine/parallel.h"
 
 namespace profundo {
@@ -82,37 +81,10 @@ void NadamRange(float* w, const float* g, float* m, float* v, int64_t n,
   }
 }
 
-// The same, also writing the bf16 bits of the new w (mixed_bfloat16's
-// mirror): the weights are converted while they are in registers.
-PROFUNDO_TARGET_CLONES
-void NadamRangeBf16(float* w, const float* g, float* m, float* v, int64_t n,
-                    NadamStep c, uint16_t* w_bf16) {
-  PROFUNDO_SIMD
-  for (int64_t i = 0; i < n; ++i) {
-    const NadamElement e = NadamUpdate(w[i], g[i], m[i], v[i], c);
-    m[i] = e.m;
-    v[i] = e.v;
-    w[i] = e.w;
-    w_bf16[i] = Bfloat16Bits(e.w);
-  }
-}
-
 }  // namespace
 
 void Nadam::Update(float* w, const float* g, float* const* slot, int64_t n,
                    double lr, int64_t t) {
-  Apply(w, g, slot, n, lr, t, nullptr);
-}
-
-bool Nadam::UpdateWithBfloat16(float* w, const float* g, float* const* slot,
-                               int64_t n, double lr, int64_t t,
-                               uint16_t* w_bf16) {
-  Apply(w, g, slot, n, lr, t, w_bf16);
-  return true;
-}
-
-void Nadam::Apply(float* w, const float* g, float* const* slot, int64_t n,
-                  double lr, int64_t t, uint16_t* w_bf16) {
   if (u_product_steps_ != t - 1) {
     // Resumed (set_iterations) or first use: rebuild prod_{t-1}.
     u_product_ = 1.0;
@@ -136,12 +108,8 @@ void Nadam::Apply(float* w, const float* g, float* const* slot, int64_t n,
                     eps};
   float* m = slot[0];
   float* v = slot[1];
-  ParallelRanges(n, [&](int64_t b, int64_t e) {
-    if (w_bf16 != nullptr) {
-      NadamRangeBf16(w + b, g + b, m + b, v + b, e - b, c, w_bf16 + b);
-    } else {
-      NadamRange(w + b, g + b, m + b, v + b, e - b, c);
-    }
+  UpdateRanges(n, [&](int64_t b, int64_t e) {
+    NadamRange(w + b, g + b, m + b, v + b, e - b, c);
   });
 }
 

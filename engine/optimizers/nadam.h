@@ -44,16 +44,10 @@ class Nadam final : public Optimizer {
   std::vector<std::string> SlotNames() const override { return {"m", "v"}; }
   void Update(float* w, const float* g, float* const* slot, int64_t n,
               double lr, int64_t t) override;
-  bool UpdateWithBfloat16(float* w, const float* g, float* const* slot,
-                          int64_t n, double lr, int64_t t,
-                          uint16_t* w_bf16) override;
 
  private:
   // mu_t = beta_1 (1 - 0.5 * 0.96^t).
   double Mu(int64_t t) const;
-  // Update, and w_bf16 = bf16(w) when w_bf16 is not null.
-  void Apply(float* w, const float* g, float* const* slot, int64_t n,
-             double lr, int64_t t, uint16_t* w_bf16);
 
   double beta_1_;
   const double beta_2_;

@@ -108,11 +108,13 @@ void Optimizer::Step(ParameterStore& store) {
   uint16_t* w_bf16 =
       store.has_bfloat16_mirror() ? store.bfloat16_values() : nullptr;
   const int64_t t = iterations_ + 1;
-  if (w_bf16 == nullptr ||
-      !UpdateWithBfloat16(w, g, slot_ptrs.data(), n, lr, t, w_bf16)) {
-    Update(w, g, slot_ptrs.data(), n, lr, t);
-    if (w_bf16 != nullptr) FloatToBfloat16(w, w_bf16, n);
-  }
+  step_w_ = w;
+  step_w_bf16_ = w_bf16;
+  mirror_written_ = false;
+  Update(w, g, slot_ptrs.data(), n, lr, t);
+  if (w_bf16 != nullptr && !mirror_written_) FloatToBfloat16(w, w_bf16, n);
+  step_w_ = nullptr;
+  step_w_bf16_ = nullptr;
   ++iterations_;
   const std::vector<Parameter>& params = store.params();
   for (size_t id = 0; id < params.size(); ++id) {

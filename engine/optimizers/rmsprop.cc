@@ -101,7 +101,7 @@ void RMSprop::Update(float* w, const float* g, float* const* slot, int64_t n,
   float* ms = slot[0];
   float* mom = has_momentum_ ? slot[1] : nullptr;
   float* mg = centered_ ? slot[has_momentum_ ? 2 : 1] : nullptr;
-  ParallelRanges(n, [&](int64_t b, int64_t e) {
+  UpdateRanges(n, [&](int64_t b, int64_t e) {
     if (centered_ && has_momentum_) {
       RmsCenteredMomentumRange(w + b, g + b, ms + b, mg + b, mom + b, e - b,
                                c);
