@@ -4,6 +4,8 @@
 // tests/service/security_test.cc.
 #include "client/channel.h"
 
+#include <stdlib.h>
+
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -21,9 +23,11 @@ constexpr char kPem[] =
 
 class ChannelTest : public ::testing::Test {
  protected:
+  // A directory of its own: ctest runs this fixture's tests in parallel
+  // processes, and one's TearDown must not remove another's files.
   void SetUp() override {
-    dir_ = ::testing::TempDir() + "/channel_test";
-    std::filesystem::create_directories(dir_);
+    dir_ = ::testing::TempDir() + "/channel_test_XXXXXX";
+    ASSERT_NE(mkdtemp(dir_.data()), nullptr);
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
   std::string dir_;
