@@ -198,12 +198,11 @@ absl::StatusOr<History> Model::Fit(const Dataset& train, FitOptions options) {
       Shape y_shape = {e - b};
       y_shape.insert(y_shape.end(), y_sample.begin(), y_sample.end());
       y_batch.Resize(std::move(y_shape));
-      const int64_t xr = data.x.row_size(), yr = data.y.row_size();
-      for (int64_t i = b; i < e; ++i) {
-        std::memcpy(x_batch.data() + (i - b) * xr,
-                    data.x.data() + order[i] * xr, sizeof(float) * xr);
-        std::memcpy(y_batch.data() + (i - b) * yr,
-                    data.y.data() + order[i] * yr, sizeof(float) * yr);
+      data.x.GatherRows(order.data() + b, e - b, x_batch.data());
+      data.y.GatherRows(order.data() + b, e - b, y_batch.data());
+      if (e < n) {  // the next batch's rows, while this one trains
+        data.x.PrefetchRows(order.data() + e,
+                            std::min(n, e + options.batch_size) - e);
       }
       const Tensor& out = ForwardBatch(Mode::kTrain);
       correct += CountCorrect(accuracy_kind_, out, y_batch);

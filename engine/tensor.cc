@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "absl/strings/str_join.h"
+#include "engine/parallel.h"
 
 namespace profundo {
 
@@ -62,12 +63,27 @@ Tensor Tensor::Gather(const std::vector<int64_t>& rows) const {
   Shape shape = shape_;
   shape[0] = static_cast<int64_t>(rows.size());
   Tensor out(std::move(shape));
-  const int64_t row = row_size();
-  for (size_t i = 0; i < rows.size(); ++i) {
-    std::memcpy(out.data() + i * row, data() + rows[i] * row,
-                sizeof(float) * row);
-  }
+  GatherRows(rows.data(), static_cast<int64_t>(rows.size()), out.data());
   return out;
+}
+
+void Tensor::GatherRows(const int64_t* rows, int64_t count, float* out) const {
+  const int64_t row = row_size();
+  const float* src = data();
+#pragma omp parallel for schedule(static) \
+    if (count * row >= kParallelMinElements)
+  for (int64_t i = 0; i < count; ++i) {
+    std::memcpy(out + i * row, src + rows[i] * row, sizeof(float) * row);
+  }
+}
+
+void Tensor::PrefetchRows(const int64_t* rows, int64_t count) const {
+  const int64_t bytes = row_size() * static_cast<int64_t>(sizeof(float));
+  const char* base = reinterpret_cast<const char*>(data());
+  for (int64_t i = 0; i < count; ++i) {
+    const char* row = base + rows[i] * bytes;
+    for (int64_t b = 0; b < bytes; b += 64) __builtin_prefetch(row + b, 0, 2);
+  }
 }
 
 }  // namespace profundo

@@ -55,8 +55,16 @@ class Tensor {
 
   // Rows [begin, end) of the first dimension, as a new tensor.
   Tensor Rows(int64_t begin, int64_t end) const;
-  // Rows by index, as a new tensor (used for shuffled batches).
+  // Rows by index, as a new tensor.
   Tensor Gather(const std::vector<int64_t>& rows) const;
+  // Copies rows[0..count) to out (count * row_size() floats), split over
+  // the OpenMP team when that is at least kParallelMinElements floats
+  // (shuffled batches: random rows of a data set far larger than the
+  // caches, each copy waiting on memory).
+  void GatherRows(const int64_t* rows, int64_t count, float* out) const;
+  // Asks the CPU to start loading those rows into its caches (the next
+  // batch's, while this one trains). Changes nothing observable.
+  void PrefetchRows(const int64_t* rows, int64_t count) const;
   // Elements per row: the product of all but the first dimension.
   int64_t row_size() const;
 

@@ -55,9 +55,10 @@ void AddScratchpad(const dnnl::primitive_desc_base& pd,
 // Below this many multiply-adds a primitive runs on the calling thread alone
 // (ScopedSerialBelow): its OpenMP regions (oneDNN's GEMM opens one to three
 // per call) would cost more in waking and waiting for the team than they
-// save. At batch 32 the BN model's 300x100 and 100x10 layers run serial and
-// the 784x300 layer in parallel: 6 parallel regions per step instead of 15.
-inline constexpr int64_t kParallelMinMacs = 4'000'000;
+// save. At batch 32 the BN model's 100x10 layer runs serial, its 784x300 and
+// 300x100 layers in parallel (4M, which made the 300x100 layer serial too,
+// was ~10 us per step slower at 2 threads in alternating runs).
+inline constexpr int64_t kParallelMinMacs = 500'000;
 
 // While alive, OpenMP regions the calling thread opens (those of oneDNN
 // primitives and engine/parallel.h) run on that thread alone if

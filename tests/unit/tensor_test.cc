@@ -1,5 +1,9 @@
 #include "engine/tensor.h"
 
+#include <omp.h>
+
+#include <vector>
+
 #include "engine/rng.h"
 #include "gtest/gtest.h"
 
@@ -16,6 +20,27 @@ TEST(TensorTest, ShapeAndRows) {
   EXPECT_EQ(r.values(), (std::vector<float>{3, 4, 5, 6}));
   Tensor g = t.Gather({2, 0});
   EXPECT_EQ(g.values(), (std::vector<float>{5, 6, 1, 2}));
+}
+
+// Large enough to be split over the team (kParallelMinElements), with
+// repeated and out-of-order rows; the next rows prefetched on the way.
+TEST(TensorTest, GatherRowsInParallelEqualsRowByRowCopies) {
+  omp_set_num_threads(2);
+  const int64_t rows = 500, cols = 784;
+  Tensor t({rows, cols});
+  for (int64_t i = 0; i < t.size(); ++i) t.data()[i] = static_cast<float>(i);
+  std::vector<int64_t> order;
+  for (int64_t i = 0; i < 100; ++i) order.push_back((i * 337) % rows);
+  order.push_back(order.front());
+  std::vector<float> out(order.size() * cols, -1.f);
+  t.GatherRows(order.data(), static_cast<int64_t>(order.size()), out.data());
+  t.PrefetchRows(order.data(), static_cast<int64_t>(order.size()));
+  for (size_t i = 0; i < order.size(); ++i) {
+    for (int64_t j = 0; j < cols; ++j) {
+      ASSERT_EQ(out[i * cols + j], static_cast<float>(order[i] * cols + j))
+          << "row " << i << " column " << j;
+    }
+  }
 }
 
 TEST(RngTest, SameSeedSameStream) {
