@@ -1,6 +1,8 @@
 // Model::Fit: Keras's training loop (epochs of shuffled mini-batches,
 // validation, callbacks, history), with progress, cancellation and
 // checkpoint/resume.
+#include <omp.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -12,6 +14,7 @@
 #include "engine/flush_denormals.h"
 #include "engine/model.h"
 #include "engine/status_macros.h"
+#include "engine/team_size_tuner.h"
 
 namespace profundo {
 
@@ -170,6 +173,7 @@ absl::StatusOr<History> Model::Fit(const Dataset& train, FitOptions options) {
     health.emplace(layers_, params_);
   }
   HealthReport report;
+  TeamSizeTuner tuner(omp_get_max_threads());
   for (int epoch = start_epoch; epoch < options.epochs && !control.stop();
        ++epoch) {
     for (auto& cb : options.callbacks) cb->OnEpochBegin(epoch, control);
@@ -190,6 +194,9 @@ absl::StatusOr<History> Model::Fit(const Dataset& train, FitOptions options) {
       if (step == 0) logs.lr = optimizer_->current_learning_rate();
       const int64_t b = step * options.batch_size;
       const int64_t e = std::min(n, b + options.batch_size);
+      const auto step_start = std::chrono::steady_clock::now();
+      std::optional<ScopedTeamSize> team(std::in_place,
+                                         tuner.TeamForStep(e - b));
       Shape x_shape = {e - b};
       x_shape.insert(x_shape.end(), batch_sample_shape_.begin(),
                      batch_sample_shape_.end());
@@ -225,6 +232,10 @@ absl::StatusOr<History> Model::Fit(const Dataset& train, FitOptions options) {
         health->BeforeStep(acts_, &report);
       }
       optimizer_->Step(params_);
+      team.reset();
+      tuner.StepTook(std::chrono::duration<double>(
+                         std::chrono::steady_clock::now() - step_start)
+                         .count());
       if (measure) {
         health->AfterStep(&report);
         options.on_health(report);

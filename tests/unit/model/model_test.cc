@@ -466,6 +466,27 @@ TEST(ModelTest, Float32PolicyIsTheDefault) {
   EXPECT_EQ(loss_default, loss_f32);
 }
 
+// Fit's steps may run on one thread or the whole team (TeamSizeTuner): the
+// results must not depend on it. Two threads split the 784x300 layer's
+// inner products and the optimizer's loops.
+TEST(ModelTest, OneAndTwoThreadsTrainTheSameBits) {
+  std::vector<std::string> policies = {""};
+  if (CheckDtypePolicySupported(DtypePolicy::kMixedBfloat16, "p").ok()) {
+    policies.push_back(R"(, "dtype_policy": "mixed_bfloat16")");
+  }
+  for (const std::string& policy : policies) {
+    SCOPED_TRACE(policy);
+    omp_set_num_threads(1);
+    const auto [w_one, loss_one] = TrainSeedBn(policy);
+    omp_set_num_threads(2);
+    const auto [w_two, loss_two] = TrainSeedBn(policy);
+    omp_set_num_threads(1);
+    ASSERT_FALSE(w_one.empty());
+    EXPECT_TRUE(w_one == w_two);
+    EXPECT_EQ(loss_one, loss_two);
+  }
+}
+
 TEST(ModelTest, MixedBfloat16TrainsLikeFloat32) {
   if (!CheckDtypePolicySupported(DtypePolicy::kMixedBfloat16, "p").ok()) {
     GTEST_SKIP() << "no bf16 inner product on this CPU";
