@@ -53,6 +53,33 @@ def run_json(cmd, threads):
     return result
 
 
+# Two-CPU runs are classified by the round trip of a cache line between
+# CPUs 0 and 1 just before and just after them (profundo-bench --mode
+# round_trip): on the 2-vCPU VMs this project runs on, the host moves the
+# vCPUs every few seconds between cores that share a cache (~55 ns) and
+# cores far apart (~320 ns), and every multi-threaded step is slower far
+# apart (Profundo's batch-32 step ~2x on two threads). Both ends under this
+# many ns: "near"; both over: "far"; otherwise "mixed".
+NEAR_NS = 150
+
+
+def round_trip_ns(args):
+    return run_json([os.path.join(args.build_dir, "bench/profundo-bench"),
+                     "--mode", "round_trip"], 1)["round_trip_ns"]
+
+
+def run_classified(cmd, args):
+    if args.threads < 2:
+        return run_json(cmd, args.threads)
+    before = round_trip_ns(args)
+    r = run_json(cmd, args.threads)
+    after = round_trip_ns(args)
+    r["round_trip_ns"] = [before, after]
+    r["cpus"] = ("near" if max(before, after) < NEAR_NS
+                 else "far" if min(before, after) >= NEAR_NS else "mixed")
+    return r
+
+
 def engine_cmd(args, *extra):
     return [os.path.join(args.build_dir, "bench/profundo-bench"),
             "--threads", str(args.threads), *extra]
@@ -130,14 +157,17 @@ def measure(args):
                 for fw, policy in order:
                     cmd = engine_cmd(args, *common, *mc, *seed, "--dtype_policy", policy) \
                         if fw == "profundo" else torch_cmd(args, *common, *mc, *seed)
-                    r = run_json(cmd, args.threads)
+                    r = run_classified(cmd, args)
                     r.update(model=model, framework=fw, rep=rep, dtype_policy=policy)
                     results["runs"].append(r)
                     log(f"{model} batch {batch} {fw} {policy} rep {rep}: epochs "
                         + ", ".join(f"{s:.3f}" for s in r["epoch_seconds"])
                         + f" s, test acc {r['test_accuracy']:.4f}"
                         + (f", MC {r['mc_seconds']:.2f} s" if "mc_seconds" in r else "")
-                        + f" (load {r['load_before']:.2f})")
+                        + f" (load {r['load_before']:.2f}"
+                        + (f"; CPUs {r['cpus']}, round trip {r['round_trip_ns'][0]:.0f}"
+                           f"/{r['round_trip_ns'][1]:.0f} ns" if "cpus" in r else "")
+                        + ")")
     return results
 
 
@@ -170,6 +200,15 @@ def summarize(results):
                for fw in ("profundo", "pytorch")}
         sec = {fw: median([s for r in rs for s in r["epoch_seconds"]])
                for fw, rs in sel.items()}
+        by_cpus = {}
+        for cpus in ("near", "far"):
+            part = {fw: [r for r in rs if r.get("cpus") == cpus]
+                    for fw, rs in sel.items()}
+            if part["profundo"] and part["pytorch"]:
+                ps, ts = (median([s for r in part[fw] for s in r["epoch_seconds"]])
+                          for fw in ("profundo", "pytorch"))
+                by_cpus[cpus] = {"profundo_s": ps, "pytorch_s": ts, "ratio": ps / ts,
+                                 "runs": (len(part["profundo"]), len(part["pytorch"]))}
         cpu = {fw: median([r["fit_cpu_seconds"] / len(r["epoch_seconds"]) for r in rs])
                for fw, rs in sel.items()}
         acc = {fw: median([r["test_accuracy"] for r in rs]) for fw, rs in sel.items()}
@@ -193,7 +232,8 @@ def summarize(results):
                      "profundo_acc": acc["profundo"], "pytorch_acc": acc["pytorch"],
                      "profundo_acc_range": spread["profundo"],
                      "pytorch_acc_range": spread["pytorch"],
-                     "macs_per_sample": train_macs, "load": load})
+                     "macs_per_sample": train_macs, "load": load,
+                     "by_cpus": by_cpus})
         mc = {fw: [r for r in rs if "mc_seconds" in r] for fw, rs in sel.items()}
         if mc["profundo"]:
             s = mc["profundo"][0]
@@ -247,6 +287,21 @@ def print_report(results, rows, mc_rows):
               f"| {r['profundo_acc']:.4f} / {r['pytorch_acc']:.4f} "
               f"| {r['profundo_cpu_s']:.3f} / {r['pytorch_cpu_s']:.3f} ({r['cpu_ratio']:.3f}) "
               f"| {r['load']:.2f} |")
+    split = [(r, c, v) for r in rows for c, v in r["by_cpus"].items()]
+    if split:
+        print()
+        print(f"The same, by where the host had put the two vCPUs during the run (a "
+              f"cache line's round trip between them before and after: near < "
+              f"{NEAR_NS} ns <= far; runs that changed are left out):")
+        print()
+        print("| model | batch | Profundo policy | CPUs | runs Profundo / PyTorch "
+              "| Profundo s/epoch | PyTorch s/epoch | ratio (target) |")
+        print("|---|---|---|---|---|---|---|---|")
+        for r, cpus, v in split:
+            target = f" (<= {r['target']:.2f})" if r["target"] else ""
+            print(f"| {r['model']} | {r['batch']} | {r['policy']} | {cpus} "
+                  f"| {v['runs'][0]} / {v['runs'][1]} | {v['profundo_s']:.3f} "
+                  f"| {v['pytorch_s']:.3f} | {v['ratio']:.3f}{target} |")
     print()
     print("s/epoch: wall-clock training seconds per epoch (median over all epochs of "
           "all runs). CPU s/epoch: process CPU time of the fit / epochs (all threads, "

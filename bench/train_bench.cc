@@ -9,17 +9,23 @@
 //       [--dtype_policy mixed_bfloat16]
 //       {"epoch_seconds": [...], "test_accuracy": ..., "gemm_macs": {...},
 //        "mc_seconds": ..., ...}
+//   profundo-bench --mode round_trip   {"round_trip_ns": 55}
 //
 // Training data is the seed's split of the real Fashion-MNIST (55,000 images
 // / 255, the first 5,000 held out as in the seed), no validation pass, so an
 // epoch's seconds are the training steps only (Model's History::seconds).
 #include <omp.h>
+#include <pthread.h>
+#include <sched.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <ctime>
 #include <cstdio>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -31,7 +37,7 @@
 #include "engine/model.h"
 #include "engine/status_macros.h"
 
-ABSL_FLAG(std::string, mode, "train", "info | sgemm | train");
+ABSL_FLAG(std::string, mode, "train", "info | sgemm | train | round_trip");
 ABSL_FLAG(int, threads, 2, "OpenMP threads");
 ABSL_FLAG(int, sgemm_size, 1024, "sgemm: square matrix size");
 ABSL_FLAG(int, reps, 20, "sgemm: timed calls");
@@ -75,6 +81,48 @@ absl::Status RunSgemm(int threads) {
       "{\"sgemm_gflops\": %.2f, \"sgemm_cpu_gflops\": %.2f, \"size\": %d, "
       "\"threads\": %d}\n",
       gflops, cpu_gflops, size, threads);
+  return absl::OkStatus();
+}
+
+// How far apart CPUs 0 and 1 are: the round trip of a cache line passed
+// back and forth between two threads pinned to them (median of 5 batches of
+// 20,000). On this project's 2-vCPU VMs the host moves the vCPUs between
+// cores that share a cache (~55 ns) and cores far apart (~320 ns), and
+// every multi-threaded timing depends on which it is at the moment.
+absl::Status RunRoundTrip() {
+  if (std::thread::hardware_concurrency() < 2) {
+    return absl::FailedPreconditionError("round_trip needs two CPUs");
+  }
+  alignas(64) static std::atomic<int64_t> ball{0};
+  constexpr int64_t kPasses = 20000, kBatches = 5;
+  auto pin = [](int cpu) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+  };
+  std::thread partner([&] {
+    pin(1);
+    for (int64_t i = 0; i < kPasses * kBatches; ++i) {
+      while (ball.load(std::memory_order_acquire) != 2 * i + 1) {
+      }
+      ball.store(2 * i + 2, std::memory_order_release);
+    }
+  });
+  pin(0);
+  std::vector<double> ns;
+  for (int64_t b = 0; b < kBatches; ++b) {
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int64_t i = b * kPasses; i < (b + 1) * kPasses; ++i) {
+      ball.store(2 * i + 1, std::memory_order_release);
+      while (ball.load(std::memory_order_acquire) != 2 * i + 2) {
+      }
+    }
+    ns.push_back(Seconds(t0) * 1e9 / kPasses);
+  }
+  partner.join();
+  std::sort(ns.begin(), ns.end());
+  std::printf("{\"round_trip_ns\": %.0f}\n", ns[ns.size() / 2]);
   return absl::OkStatus();
 }
 
@@ -177,8 +225,11 @@ int main(int argc, char** argv) {
       s = profundo::bench::RunSgemm(omp_get_max_threads());
     } else if (mode == "train") {
       s = profundo::bench::RunTrain(omp_get_max_threads());
+    } else if (mode == "round_trip") {
+      s = profundo::bench::RunRoundTrip();
     } else {
-      s = absl::InvalidArgumentError("--mode must be info, sgemm or train");
+      s = absl::InvalidArgumentError(
+          "--mode must be info, sgemm, train or round_trip");
     }
   } catch (const dnnl::error& e) {
     s = absl::InternalError(e.what());
