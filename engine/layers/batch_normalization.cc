@@ -180,8 +180,7 @@ void BatchNormalization::Forward(const Tensor& src, Tensor* dst, Mode mode,
 void BatchNormalization::Backward(const Tensor& src, const Tensor& dst,
                                   const Tensor& diff_dst, Tensor* diff_src,
                                   Context& ctx) {
-  Tensor* dx = diff_src != nullptr ? diff_src : &diff_src_scratch_;
-  dx->Resize(src.shape());
+  if (diff_src != nullptr) diff_src->Resize(src.shape());
   const int64_t rows = src.size() / features_;
   float* diff_gamma = gamma_id_ >= 0 ? ctx.params.grad(gamma_id_) : nullptr;
   float* diff_beta = beta_id_ >= 0 ? ctx.params.grad(beta_id_) : nullptr;
@@ -211,9 +210,10 @@ void BatchNormalization::Backward(const Tensor& src, const Tensor& dst,
       b_[c] = sum_dy_[c] * inv_rows;
       sum_dy_xc_[c] *= inv * inv * inv_rows;
     }
+    if (diff_src == nullptr) return;  // the first layer: only its weights
     ColumnDiffSrc(x, dy, rows, cols, width, batch_mean_.data() + begin,
                   a_.data() + begin, b_.data() + begin,
-                  sum_dy_xc_.data() + begin, dx->data() + begin);
+                  sum_dy_xc_.data() + begin, diff_src->data() + begin);
   });
 }
 

@@ -81,7 +81,6 @@ class BatchNormalization final : public Layer {
   // [C] scratch: the affine y = x * a + b of a forward, the column sums of
   // a backward.
   std::vector<float> a_, b_, sum_dy_, sum_dy_xc_;
-  Tensor diff_src_scratch_;  // when the caller wants no diff_src
 };
 
 }  // namespace profundo
