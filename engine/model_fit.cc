@@ -207,10 +207,6 @@ absl::StatusOr<History> Model::Fit(const Dataset& train, FitOptions options) {
       y_batch.Resize(std::move(y_shape));
       data.x.GatherRows(order.data() + b, e - b, x_batch.data());
       data.y.GatherRows(order.data() + b, e - b, y_batch.data());
-      if (e < n) {  // the next batch's rows, while this one trains
-        data.x.PrefetchRows(order.data() + e,
-                            std::min(n, e + options.batch_size) - e);
-      }
       const Tensor& out = ForwardBatch(Mode::kTrain);
       correct += CountCorrect(accuracy_kind_, out, y_batch);
       counted += CountedItems(accuracy_kind_, out);

@@ -71,18 +71,9 @@ void Tensor::GatherRows(const int64_t* rows, int64_t count, float* out) const {
   const int64_t row = row_size();
   const float* src = data();
 #pragma omp parallel for schedule(static) \
-    if (count * row >= kParallelMinElements)
+    if (count * row >= kParallelMinElements / 4)
   for (int64_t i = 0; i < count; ++i) {
     std::memcpy(out + i * row, src + rows[i] * row, sizeof(float) * row);
-  }
-}
-
-void Tensor::PrefetchRows(const int64_t* rows, int64_t count) const {
-  const int64_t bytes = row_size() * static_cast<int64_t>(sizeof(float));
-  const char* base = reinterpret_cast<const char*>(data());
-  for (int64_t i = 0; i < count; ++i) {
-    const char* row = base + rows[i] * bytes;
-    for (int64_t b = 0; b < bytes; b += 64) __builtin_prefetch(row + b, 0, 2);
   }
 }
 

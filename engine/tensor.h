@@ -58,13 +58,9 @@ class Tensor {
   // Rows by index, as a new tensor.
   Tensor Gather(const std::vector<int64_t>& rows) const;
   // Copies rows[0..count) to out (count * row_size() floats), split over
-  // the OpenMP team when that is at least kParallelMinElements floats
-  // (shuffled batches: random rows of a data set far larger than the
-  // caches, each copy waiting on memory).
+  // the OpenMP team from 8,192 floats on (shuffled batches: random rows of a
+  // data set far larger than the caches, each copy waiting on memory).
   void GatherRows(const int64_t* rows, int64_t count, float* out) const;
-  // Asks the CPU to start loading those rows into its caches (the next
-  // batch's, while this one trains). Changes nothing observable.
-  void PrefetchRows(const int64_t* rows, int64_t count) const;
   // Elements per row: the product of all but the first dimension.
   int64_t row_size() const;
 

@@ -22,8 +22,8 @@ TEST(TensorTest, ShapeAndRows) {
   EXPECT_EQ(g.values(), (std::vector<float>{5, 6, 1, 2}));
 }
 
-// Large enough to be split over the team (kParallelMinElements), with
-// repeated and out-of-order rows; the next rows prefetched on the way.
+// Large enough to be split over the team, with repeated and out-of-order
+// rows.
 TEST(TensorTest, GatherRowsInParallelEqualsRowByRowCopies) {
   omp_set_num_threads(2);
   const int64_t rows = 500, cols = 784;
@@ -34,7 +34,6 @@ TEST(TensorTest, GatherRowsInParallelEqualsRowByRowCopies) {
   order.push_back(order.front());
   std::vector<float> out(order.size() * cols, -1.f);
   t.GatherRows(order.data(), static_cast<int64_t>(order.size()), out.data());
-  t.PrefetchRows(order.data(), static_cast<int64_t>(order.size()));
   for (size_t i = 0; i < order.size(); ++i) {
     for (int64_t j = 0; j < cols; ++j) {
       ASSERT_EQ(out[i * cols + j], static_cast<float>(order[i] * cols + j))
