@@ -151,11 +151,12 @@ inline double Dot(const std::vector<double>& y, const std::vector<double>& r) {
 }
 
 // |got - want| <= atol + rtol * |want| elementwise.
-// The bf16 bits of x rounded to nearest, ties to even (the reference for
-// the engine's float -> bf16 conversions).
+// The bf16 bits of x rounded to nearest, ties to even, denormals to zeros of
+// their sign (the reference for the engine's float -> bf16 conversions).
 inline uint16_t RefBf16Bits(float x) {
   uint32_t u;
   std::memcpy(&u, &x, sizeof(u));
+  if ((u & 0x7f800000u) == 0) return static_cast<uint16_t>((u >> 31) << 15);
   const uint32_t lower = u & 0xffffu, upper = u >> 16;
   if (lower > 0x8000u || (lower == 0x8000u && (upper & 1u))) {
     return static_cast<uint16_t>(upper + 1);

@@ -50,12 +50,20 @@ TEST(FloatToBfloat16, RoundsToNearestEven) {
       FromBits(0x3f808001u),  // just above a tie: 0x3f81
       FromBits(0x3f807fffu),  // just below: 0x3f80
       FromBits(0x7f7fffffu),  // largest float rounds to infinity
-      INFINITY, -INFINITY};
+      INFINITY, -INFINITY,
+      FromBits(0x00000001u),  // denormals become zeros of their sign
+      FromBits(0x807fffffu),
+      FromBits(0x00800000u)};  // the smallest normal float stays
   std::vector<uint16_t> out(x.size());
   FloatToBfloat16(x.data(), out.data(), static_cast<int64_t>(x.size()));
-  const std::vector<uint16_t> want = {0x3f80, 0xc000, 0x0000, 0x3f80, 0x3f82,
-                                      0x3f81, 0x3f80, 0x7f80, 0x7f80, 0xff80};
+  const std::vector<uint16_t> want = {0x3f80, 0xc000, 0x0000, 0x3f80,
+                                      0x3f82, 0x3f81, 0x3f80, 0x7f80,
+                                      0x7f80, 0xff80, 0x0000, 0x8000,
+                                      0x0080};
   EXPECT_EQ(out, want);
+  for (size_t i = 0; i < x.size(); ++i) {
+    EXPECT_EQ(Bfloat16Bits(x[i]), want[i]) << i;  // the inline conversion
+  }
   uint16_t nan_bits = 0;
   const float nan = NAN;
   FloatToBfloat16(&nan, &nan_bits, 1);
@@ -68,6 +76,11 @@ TEST(FloatToBfloat16, LargeBufferOnAnyThreadCount) {
   Rng rng(9);
   std::vector<float> x(n);
   for (float& v : x) v = static_cast<float>(rng.Normal() * 100.0);
+  // Denormals and ties among them (the wide paths convert 16 or 32 at once).
+  for (int64_t i = 0; i < n; i += 97) {
+    x[i] = FromBits(static_cast<uint32_t>(i) | (i % 2 ? 0x80000000u : 0u));
+    if (i + 1 < n) x[i + 1] = FromBits(0x3f818000u);
+  }
   for (int threads : {1, 2}) {
     omp_set_num_threads(threads);
     std::vector<uint16_t> out(n);
