@@ -28,8 +28,8 @@ int TeamSizeTuner::TeamForStep(int64_t rows) {
   if (!probing_) {
     step_team_ = chosen_;
   } else {
-    // Alternate, the whole team first: full, one, full, one...
-    step_team_ = full_.size() <= one_.size() ? team_ : 1;
+    // Blocks in turn, the whole team first.
+    step_team_ = (probe_step_ / kBlockSteps) % 2 == 0 ? team_ : 1;
   }
   return step_team_;
 }
@@ -41,13 +41,16 @@ void TeamSizeTuner::StepTook(double seconds) {
     since_probe_ += seconds;
     if (since_probe_ >= kPeriodSeconds) {
       probing_ = true;
+      probe_step_ = 0;
       full_.clear();
       one_.clear();
     }
     return;
   }
-  (step_team_ == team_ ? full_ : one_).push_back(seconds);
-  if (one_.size() < static_cast<size_t>(kProbeSteps)) return;
+  if (probe_step_ % kBlockSteps != 0) {
+    (step_team_ == team_ ? full_ : one_).push_back(seconds);
+  }
+  if (++probe_step_ < kProbeSteps) return;
   chosen_ = Median(one_) < Median(full_) ? 1 : team_;
   probing_ = false;
   since_probe_ = 0;

@@ -15,9 +15,12 @@
 // Protocol: a step whose row count has not yet run on the whole team runs on
 // it (oneDNN primitives are created for the team that first runs them, and
 // must not later run on more threads than that), untimed. Otherwise, every
-// kPeriodSeconds of timed steps, a probe of 2 x kProbeSteps steps alternates
-// the whole team and one thread; the lower median of the two decides the
-// team for the steps until the next probe.
+// kPeriodSeconds of timed steps, a probe runs blocks of kBlockSteps steps,
+// the whole team and one thread in turn, kBlocks of each; the first step of
+// a block is not timed (it pays for moving the data the other team size
+// left in other caches, which made single-step alternation pick the wrong
+// size when the vCPUs were far apart). The lower median of the two decides
+// the team for the steps until the next probe.
 //
 // Usage (one step at a time, on the thread that trains):
 //   TeamSizeTuner tuner(omp_get_max_threads());
@@ -39,7 +42,9 @@ namespace profundo {
 
 class TeamSizeTuner {
  public:
-  static constexpr int kProbeSteps = 8;          // timed steps per team size
+  static constexpr int kBlockSteps = 4;          // consecutive, same team
+  static constexpr int kBlocks = 2;              // per team size and probe
+  static constexpr int kProbeSteps = 2 * kBlocks * kBlockSteps;
   static constexpr double kPeriodSeconds = 0.5;  // of steps between probes
 
   // team: the caller's team size (omp_get_max_threads()).
@@ -61,7 +66,8 @@ class TeamSizeTuner {
   bool step_timed_ = false;      // the announced step counts
   int step_team_ = 0;            // its team size
   bool probing_ = true;          // a probe is under way
-  std::vector<double> full_, one_;  // the probe's times per team size
+  int probe_step_ = 0;           // steps of it so far
+  std::vector<double> full_, one_;  // the probe's timed steps per team size
   double since_probe_ = 0;          // seconds of timed steps since the last
 };
 
