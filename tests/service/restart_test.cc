@@ -40,6 +40,16 @@ std::unique_ptr<ProfundoServer> StartServer(const std::string& dir) {
   return server.ok() ? std::move(server).value() : nullptr;
 }
 
+// Enough rows that the epochs after the interruption point take a few
+// hundred ms: the graceful test stops the server when it sees epoch 2 under
+// way, and with 300 rows (~5 ms an epoch) a loaded machine delivered that
+// event after the job had already finished all kEpochs.
+Synthetic TrainingData() {
+  Synthetic data;
+  data.rows = 8000;
+  return data;
+}
+
 v1::SubmitJobRequest JobRequest(const std::string& dataset_id,
                                 const std::string& job_id) {
   v1::SubmitJobRequest request;
@@ -114,7 +124,7 @@ TEST(RestartTest, GracefulShutdownMidTrainingResumesOnTheNextServer) {
     std::unique_ptr<ProfundoServer> server = StartServer(dir);
     ASSERT_NE(server, nullptr);
     auto stub = v1::Profundo::NewStub(server->InProcessChannel());
-    absl::StatusOr<v1::Dataset> ds = UploadIdx(stub.get(), Synthetic());
+    absl::StatusOr<v1::Dataset> ds = UploadIdx(stub.get(), TrainingData());
     ASSERT_TRUE(ds.ok()) << ds.status();
     dataset_id = ds->id();
     absl::StatusOr<v1::Job> job = Submit(stub.get(), JobRequest(dataset_id, "resumable"));
@@ -157,7 +167,7 @@ TEST(RestartTest, CrashedServerLosesNothingAcknowledged) {
     std::unique_ptr<ProfundoServer> server = StartServer(dir);
     if (server == nullptr) _exit(2);
     auto stub = v1::Profundo::NewStub(server->InProcessChannel());
-    absl::StatusOr<v1::Dataset> ds = UploadIdx(stub.get(), Synthetic());
+    absl::StatusOr<v1::Dataset> ds = UploadIdx(stub.get(), TrainingData());
     if (!ds.ok()) _exit(3);
     // A finished model, then the job that will be killed mid-training.
     v1::SubmitJobRequest quick = JobRequest(ds->id(), "finished");
@@ -206,7 +216,7 @@ TEST(RestartTest, CrashedServerLosesNothingAcknowledged) {
   get.set_dataset_id(dataset_id);
   v1::Dataset ds;
   ASSERT_TRUE(stub->GetDataset(&get_context, get, &ds).ok());
-  EXPECT_EQ(ds.rows(), 300);
+  EXPECT_EQ(ds.rows(), TrainingData().rows);
   v1::Job finished = GetJob(stub.get(), "finished");
   ASSERT_EQ(finished.state(), v1::JOB_STATE_SUCCEEDED);
   {
