@@ -89,6 +89,15 @@ absl::StatusOr<std::string> Gunzip(std::string_view bytes, uint64_t max_out,
   }
   std::unique_ptr<z_stream, int (*)(z_stream*)> guard(&zs, inflateEnd);
   std::string out;
+  // Once out holds more than max_out bytes: its first max_out, or the error.
+  auto past_limit = [&]() -> absl::StatusOr<std::string> {
+    if (over_limit == OverLimit::kTruncate) {
+      out.resize(max_out);
+      return std::move(out);
+    }
+    return absl::InvalidArgumentError(absl::StrCat(
+        "gzip: data decompresses to more than ", max_out, " bytes"));
+  };
   size_t in_pos = 0;
   // Inflating one byte past the limit tells "exactly max_out" from "more".
   const uint64_t max_chunk = uint64_t{1} << 20;
@@ -101,14 +110,7 @@ absl::StatusOr<std::string> Gunzip(std::string_view bytes, uint64_t max_out,
       in_pos += n;
     }
     const size_t old_size = out.size();
-    if (old_size > max_out) {
-      if (over_limit == OverLimit::kTruncate) {
-        out.resize(max_out);
-        return out;
-      }
-      return absl::InvalidArgumentError(absl::StrCat(
-          "gzip: data decompresses to more than ", max_out, " bytes"));
-    }
+    if (old_size > max_out) return past_limit();
     const size_t chunk =
         static_cast<size_t>(std::min(max_chunk, max_out + 1 - old_size));
     out.resize(old_size + chunk);
@@ -138,14 +140,7 @@ absl::StatusOr<std::string> Gunzip(std::string_view bytes, uint64_t max_out,
                        zs.msg != nullptr ? zs.msg : "zlib error", ")"));
     }
   }
-  if (out.size() > max_out) {
-    if (over_limit == OverLimit::kTruncate) {
-      out.resize(max_out);
-      return out;
-    }
-    return absl::InvalidArgumentError(absl::StrCat(
-        "gzip: data decompresses to more than ", max_out, " bytes"));
-  }
+  if (out.size() > max_out) return past_limit();
   return out;
 }
 
