@@ -81,6 +81,23 @@ Model::~Model() = default;
 absl::StatusOr<std::unique_ptr<Model>> Model::Create(const v1::ModelSpec& spec,
                                                      uint64_t seed,
                                                      int64_t max_params) {
+  PROFUNDO_ASSIGN_OR_RETURN(std::unique_ptr<Model> m,
+                            Build(spec, seed, max_params));
+  m->params_.Allocate();
+  for (auto& layer : m->layers_) layer->Initialize(m->params_, m->rng_);
+  return m;
+}
+
+absl::StatusOr<ModelDescription> Model::Describe(const v1::ModelSpec& spec,
+                                                 int64_t max_params) {
+  PROFUNDO_ASSIGN_OR_RETURN(std::unique_ptr<Model> m,
+                            Build(spec, /*seed=*/0, max_params));
+  return ModelDescription{m->input_shape_, m->output_shape_, m->summary()};
+}
+
+absl::StatusOr<std::unique_ptr<Model>> Model::Build(const v1::ModelSpec& spec,
+                                                    uint64_t seed,
+                                                    int64_t max_params) {
   max_params = std::min(max_params, kMaxParams);
   std::unique_ptr<Model> m(new Model());
   m->spec_ = spec;
@@ -233,8 +250,6 @@ absl::StatusOr<std::unique_ptr<Model>> Model::Create(const v1::ModelSpec& spec,
   PROFUNDO_ASSIGN_OR_RETURN(m->optimizer_,
                             MakeOptimizer(spec.optimizer(), "optimizer"));
 
-  m->params_.Allocate();
-  for (auto& layer : m->layers_) layer->Initialize(m->params_, m->rng_);
   m->batch_sample_shape_ = m->input_shape_;
   while (m->first_computing_layer_ < m->layers_.size() &&
          m->layers_[m->first_computing_layer_]->reshapes_only()) {

@@ -128,6 +128,13 @@ struct Summary {
   std::string ToString() const;
 };
 
+// What a spec builds, without its weights (Model::Describe).
+struct ModelDescription {
+  Shape input_shape;   // per sample
+  Shape output_shape;  // per sample
+  Summary summary;
+};
+
 class Model {
  public:
   // No model is allowed more parameters than this (2^40: 4 TiB of
@@ -142,6 +149,11 @@ class Model {
   static absl::StatusOr<std::unique_ptr<Model>> Create(
       const v1::ModelSpec& spec, uint64_t seed = 42,
       int64_t max_params = kMaxParams);
+  // Validates the spec exactly as Create does and describes the model it
+  // builds, without allocating or initializing any weight: what a server
+  // runs on specs from clients that may not train (ValidateModel).
+  static absl::StatusOr<ModelDescription> Describe(
+      const v1::ModelSpec& spec, int64_t max_params = kMaxParams);
 
   ~Model();
   Model(const Model&) = delete;
@@ -183,6 +195,10 @@ class Model {
  private:
   Model() = default;
   class FitControl;
+
+  // Create up to, not including, allocating and initializing the weights.
+  static absl::StatusOr<std::unique_ptr<Model>> Build(
+      const v1::ModelSpec& spec, uint64_t seed, int64_t max_params);
 
   absl::Status CheckInputs(const Tensor& x, const Tensor* y,
                            const std::string& what) const;

@@ -13,8 +13,6 @@
 namespace profundo::server {
 namespace {
 
-constexpr uint64_t kDefaultSeed = 42;
-
 // Re-roots an engine error under `prefix` ("spec." + "layers[2]...").
 absl::Status Under(absl::string_view prefix, const absl::Status& status) {
   if (status.ok()) return status;
@@ -51,19 +49,20 @@ Shape LabelShape(const v1::Dataset& info) {
   return Shape(info.label_shape().begin(), info.label_shape().end());
 }
 
-absl::Status CheckInput(const Model& model, const DatasetRecord& data,
-                        absl::string_view field, const std::string& path) {
-  if (model.input_shape() == FeatureShape(data.info)) return absl::OkStatus();
+absl::Status CheckInput(const ModelDescription& model,
+                        const DatasetRecord& data, absl::string_view field,
+                        const std::string& path) {
+  if (model.input_shape == FeatureShape(data.info)) return absl::OkStatus();
   return absl::InvalidArgumentError(absl::StrCat(
       path.empty() ? "spec.layers[0] input shape" : path, " ",
-      ShapeToString(model.input_shape()), " does not match ", field, " ",
+      ShapeToString(model.input_shape), " does not match ", field, " ",
       data.info.id(), " features ", ShapeToString(FeatureShape(data.info))));
 }
 
-absl::Status CheckLabels(const Model& model, const DatasetRecord& data,
+absl::Status CheckLabels(const ModelDescription& model,
+                         const std::string& loss, const DatasetRecord& data,
                          absl::string_view field) {
-  const std::string& loss = model.spec().loss();
-  const Shape& out = model.output_shape();
+  const Shape& out = model.output_shape;
   const int64_t units = NumElements(out);
   const Shape labels = LabelShape(data.info);
   const std::string where = absl::StrCat(field, " ", data.info.id(), " labels");
@@ -125,11 +124,9 @@ absl::StatusOr<v1::ModelSummary> ValidateSpec(v1::ModelSpec* spec,
   if (check.dataset != nullptr) features = FeatureShape(check.dataset->info);
   const std::string input_path = FirstInputShape(
       spec, check.dataset != nullptr ? &features : nullptr);
-  const uint64_t seed = check.config != nullptr && check.config->has_seed()
-                            ? check.config->seed()
-                            : kDefaultSeed;
-  absl::StatusOr<std::unique_ptr<Model>> model =
-      Model::Create(*spec, seed, limits.max_model_params);
+  // No weights: a client that may only predict can ask for this.
+  absl::StatusOr<ModelDescription> model =
+      Model::Describe(*spec, limits.max_model_params);
   if (absl::IsResourceExhausted(model.status())) {
     return absl::ResourceExhaustedError(
         absl::StrCat("spec.", model.status().message(),
@@ -154,10 +151,10 @@ absl::StatusOr<v1::ModelSummary> ValidateSpec(v1::ModelSpec* spec,
        {std::pair{check.dataset, "dataset_id"},
         std::pair{check.validation, "validation_dataset_id"}}) {
     if (data == nullptr) continue;
-    PROFUNDO_RETURN_IF_ERROR(CheckInput(**model, *data, field, input_path));
-    PROFUNDO_RETURN_IF_ERROR(CheckLabels(**model, *data, field));
+    PROFUNDO_RETURN_IF_ERROR(CheckInput(*model, *data, field, input_path));
+    PROFUNDO_RETURN_IF_ERROR(CheckLabels(*model, spec->loss(), *data, field));
   }
-  return ToProto((*model)->summary());
+  return ToProto(model->summary);
 }
 
 v1::ModelSummary ToProto(const Summary& summary) {

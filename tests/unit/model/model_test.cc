@@ -400,6 +400,34 @@ TEST(ModelLimitsTest, SeedModelFitsExactlyItsParameterCount) {
             "layer, more than the limit of 271345");
 }
 
+// Describe validates as Create does and summarizes the same model, without
+// allocating a weight: 2^33 parameters (32 GiB of float weights, more than
+// the machine has) are described in no time.
+TEST(ModelLimitsTest, DescribeSummarizesWithoutAllocating) {
+  auto model = Model::Create(SpecFromJson(kSeedBn));
+  ASSERT_TRUE(model.ok()) << model.status();
+  auto described = Model::Describe(SpecFromJson(kSeedBn));
+  ASSERT_TRUE(described.ok()) << described.status();
+  EXPECT_EQ(described->input_shape, (*model)->input_shape());
+  EXPECT_EQ(described->output_shape, (*model)->output_shape());
+  EXPECT_EQ(described->summary.ToString(), (*model)->summary().ToString());
+
+  auto over = Model::Describe(SpecFromJson(kSeedBn), /*max_params=*/271'345);
+  EXPECT_EQ(over.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(over.status().message(),
+            "layers[6].dense: the model has 271346 parameters up to this "
+            "layer, more than the limit of 271345");
+
+  auto huge = Model::Describe(SpecFromJson(R"({
+    "layers": [
+      {"dense": {"units": 131072, "input_shape": [65536], "use_bias": false}},
+      {"dense": {"units": 2, "use_bias": false}}],
+    "loss": "sparse_categorical_crossentropy",
+    "optimizer": {"sgd": {}}})"));
+  ASSERT_TRUE(huge.ok()) << huge.status();
+  EXPECT_EQ(huge->summary.total, (int64_t{1} << 33) + 2 * 131072);
+}
+
 TEST(ModelLimitsTest, FirstLayerOverTheLimitIsNamed) {
   // Flatten 0, BN 4 x 784 = 3,136, Dense 784 x 300 + 300 = 235,500.
   auto over = Model::Create(SpecFromJson(kSeedBn), 42, /*max_params=*/100'000);
