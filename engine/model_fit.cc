@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "engine/flush_denormals.h"
 #include "engine/model.h"
+#include "engine/parallel.h"
 #include "engine/status_macros.h"
 #include "engine/team_size_tuner.h"
 

@@ -52,6 +52,28 @@ void SplitOverTeam(int64_t n, const Body& body) {
 
 }  // namespace parallel_internal
 
+// While alive, the calling thread's OpenMP regions (its own, oneDNN's and
+// the helpers below) use `team` threads (omp_set_num_threads); the
+// destructor restores the previous team size. Not copyable.
+//   const ScopedTeamSize serial(1);   // this scope on the calling thread
+class ScopedTeamSize {
+ public:
+  explicit ScopedTeamSize(int team) {
+    const int current = omp_get_max_threads();
+    if (team == current) return;
+    restore_ = current;
+    omp_set_num_threads(team);
+  }
+  ~ScopedTeamSize() {
+    if (restore_ > 0) omp_set_num_threads(restore_);
+  }
+  ScopedTeamSize(const ScopedTeamSize&) = delete;
+  ScopedTeamSize& operator=(const ScopedTeamSize&) = delete;
+
+ private:
+  int restore_ = 0;  // 0: nothing to restore
+};
+
 // Calls body(begin, end) on contiguous ranges covering [0, n): one range per
 // OpenMP thread of the calling thread's team (boundaries on multiples of 16
 // elements, one cache line of floats), or body(0, n) on the calling thread

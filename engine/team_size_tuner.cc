@@ -1,7 +1,5 @@
 #include "engine/team_size_tuner.h"
 
-#include <omp.h>
-
 #include <algorithm>
 
 namespace profundo {
@@ -54,17 +52,6 @@ void TeamSizeTuner::StepTook(double seconds) {
   chosen_ = Median(one_) < Median(full_) ? 1 : team_;
   probing_ = false;
   since_probe_ = 0;
-}
-
-ScopedTeamSize::ScopedTeamSize(int team) {
-  const int current = omp_get_max_threads();
-  if (team == current) return;
-  restore_ = current;
-  omp_set_num_threads(team);
-}
-
-ScopedTeamSize::~ScopedTeamSize() {
-  if (restore_ > 0) omp_set_num_threads(restore_);
 }
 
 }  // namespace profundo

@@ -25,7 +25,7 @@
 // Usage (one step at a time, on the thread that trains):
 //   TeamSizeTuner tuner(omp_get_max_threads());
 //   {
-//     ScopedTeamSize team(tuner.TeamForStep(rows));
+//     ScopedTeamSize team(tuner.TeamForStep(rows));   // engine/parallel.h
 //     ... the step ...
 //   }
 //   tuner.StepTook(seconds);
@@ -69,20 +69,6 @@ class TeamSizeTuner {
   int probe_step_ = 0;           // steps of it so far
   std::vector<double> full_, one_;  // the probe's timed steps per team size
   double since_probe_ = 0;          // seconds of timed steps since the last
-};
-
-// While alive, the calling thread's OpenMP regions use `team` threads
-// (omp_set_num_threads); the destructor restores the previous team size.
-// Not copyable.
-class ScopedTeamSize {
- public:
-  explicit ScopedTeamSize(int team);
-  ~ScopedTeamSize();
-  ScopedTeamSize(const ScopedTeamSize&) = delete;
-  ScopedTeamSize& operator=(const ScopedTeamSize&) = delete;
-
- private:
-  int restore_ = 0;  // 0: nothing to restore
 };
 
 }  // namespace profundo

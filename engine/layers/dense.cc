@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "engine/layers/dnnl_util.h"
 #include "engine/mixed_precision/bfloat16.h"
+#include "engine/parallel.h"
 
 namespace profundo {
 
@@ -205,7 +206,7 @@ void Dense::Forward(const Tensor& src, Tensor* dst, Mode mode, Context& ctx) {
   const int64_t units = options_.units;
   dst->Resize({n, units});
   if (n == 0) return;
-  const ScopedSerialBelow serial(n * fan_in_ * units);  // small layers
+  const ScopedTeamSize team(TeamForMacs(n * fan_in_ * units));
   RunDnnl(name(), [&] {
     if (bf16()) ConvertKernel(ctx);  // before Get: entries share the copy
     Primitives& p = Get(n, ctx.dnnl);
@@ -235,7 +236,7 @@ void Dense::Backward(const Tensor& src, const Tensor& dst,
     if (bias_id_ >= 0) std::fill_n(ctx.params.grad(bias_id_), units, 0.f);
     return;
   }
-  const ScopedSerialBelow serial(n * fan_in_ * units);  // small layers
+  const ScopedTeamSize team(TeamForMacs(n * fan_in_ * units));
   // bf16: the activation's backward writes bf16 straight into the inner
   // products' diff_dst (softmax, on oneDNN, goes through f32 first).
   const bool direct_bf16 =

@@ -24,17 +24,11 @@ memory UnboundMemory(const memory::desc& md, const dnnl::engine& engine) {
   return memory(md, engine, DNNL_MEMORY_NONE);
 }
 
-ScopedSerialBelow::ScopedSerialBelow(int64_t macs) {
-  if (macs >= kParallelMinMacs || omp_in_parallel()) return;
-  const int threads = omp_get_max_threads();
-  if (threads > 1) {
-    restore_threads_ = threads;
-    omp_set_num_threads(1);
+int TeamForMacs(int64_t macs) {
+  if (macs >= kParallelMinMacs || omp_in_parallel()) {
+    return omp_get_max_threads();
   }
-}
-
-ScopedSerialBelow::~ScopedSerialBelow() {
-  if (restore_threads_ > 0) omp_set_num_threads(restore_threads_);
+  return 1;
 }
 
 dnnl::primitive_attr LayerAttr() {

@@ -53,28 +53,18 @@ void AddScratchpad(const dnnl::primitive_desc_base& pd,
                    const dnnl::engine& engine, DnnlArgs* args);
 
 // Below this many multiply-adds a primitive runs on the calling thread alone
-// (ScopedSerialBelow): its OpenMP regions (oneDNN's GEMM opens one to three
-// per call) would cost more in waking and waiting for the team than they
-// save. At batch 32 the BN model's 100x10 layer runs serial, its 784x300 and
+// (TeamForMacs): its OpenMP regions (oneDNN's GEMM opens one to three per
+// call) would cost more in waking and waiting for the team than they save.
+// At batch 32 the BN model's 100x10 layer runs serial, its 784x300 and
 // 300x100 layers in parallel (4M, which made the 300x100 layer serial too,
 // was ~10 us per step slower at 2 threads in alternating runs).
 inline constexpr int64_t kParallelMinMacs = 500'000;
 
-// While alive, OpenMP regions the calling thread opens (those of oneDNN
-// primitives and engine/parallel.h) run on that thread alone if
-// `macs` < kParallelMinMacs; otherwise changes nothing. Sets the calling
-// thread's team size (omp_set_num_threads) and restores it on destruction.
-// Not copyable.
-class ScopedSerialBelow {
- public:
-  explicit ScopedSerialBelow(int64_t macs);
-  ~ScopedSerialBelow();
-  ScopedSerialBelow(const ScopedSerialBelow&) = delete;
-  ScopedSerialBelow& operator=(const ScopedSerialBelow&) = delete;
-
- private:
-  int restore_threads_ = 0;  // 0: nothing to restore
-};
+// The team size for a primitive of `macs` multiply-adds: 1 below
+// kParallelMinMacs, else the calling thread's (unchanged inside a parallel
+// region). For ScopedTeamSize (engine/parallel.h):
+//   const ScopedTeamSize team(TeamForMacs(n * fan_in * units));
+int TeamForMacs(int64_t macs);
 
 // INTERNAL error "<what>: oneDNN: <message> (status N)".
 absl::Status DnnlErrorToStatus(const dnnl::error& e, std::string_view what);

@@ -4,8 +4,6 @@
 // median wins until the next probe, kPeriodSeconds later.
 #include "engine/team_size_tuner.h"
 
-#include <omp.h>
-
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -75,20 +73,6 @@ TEST(TeamSizeTunerTest, TiesAndOneThreadTeamsKeepTheWholeTeam) {
     EXPECT_EQ(single.TeamForStep(8), 1);
     single.StepTook(0.001);
   }
-}
-
-TEST(ScopedTeamSizeTest, SetsAndRestoresTheCallersTeamSize) {
-  omp_set_num_threads(2);
-  {
-    ScopedTeamSize one(1);
-    EXPECT_EQ(omp_get_max_threads(), 1);
-  }
-  EXPECT_EQ(omp_get_max_threads(), 2);
-  {
-    ScopedTeamSize same(2);
-    EXPECT_EQ(omp_get_max_threads(), 2);
-  }
-  EXPECT_EQ(omp_get_max_threads(), 2);
 }
 
 }  // namespace

@@ -1,41 +1,56 @@
+// TeamForMacs and ScopedTeamSize (engine/parallel.h): small primitives run
+// on the calling thread alone, and the team size comes back afterwards.
 #include "engine/layers/dnnl_util.h"
 
 #include <omp.h>
 
+#include "engine/parallel.h"
 #include "gtest/gtest.h"
 
 namespace profundo {
 namespace {
 
-TEST(ScopedSerialBelowTest, SmallWorkRunsOnTheCallingThreadOnly) {
+TEST(TeamForMacsTest, SmallWorkRunsOnTheCallingThreadOnly) {
   omp_set_num_threads(2);
   {
-    const ScopedSerialBelow serial(kParallelMinMacs - 1);
+    const ScopedTeamSize team(TeamForMacs(kParallelMinMacs - 1));
     EXPECT_EQ(omp_get_max_threads(), 1);
-    int team = 0;
+    int size = 0;
 #pragma omp parallel
     {
 #pragma omp single
-      team = omp_get_num_threads();
+      size = omp_get_num_threads();
     }
-    EXPECT_EQ(team, 1);
+    EXPECT_EQ(size, 1);
   }
   EXPECT_EQ(omp_get_max_threads(), 2);  // restored
 }
 
-TEST(ScopedSerialBelowTest, LargeWorkKeepsTheTeam) {
+TEST(TeamForMacsTest, LargeWorkKeepsTheTeam) {
+  omp_set_num_threads(2);
+  EXPECT_EQ(TeamForMacs(kParallelMinMacs), 2);
+  omp_set_num_threads(1);
+  EXPECT_EQ(TeamForMacs(kParallelMinMacs), 1);
+  EXPECT_EQ(TeamForMacs(1), 1);
+}
+
+TEST(ScopedTeamSizeTest, SetsAndRestoresTheCallersTeamSize) {
   omp_set_num_threads(2);
   {
-    const ScopedSerialBelow serial(kParallelMinMacs);
+    ScopedTeamSize one(1);
+    EXPECT_EQ(omp_get_max_threads(), 1);
+    {
+      ScopedTeamSize two(2);  // nested: back to 2, then to 1
+      EXPECT_EQ(omp_get_max_threads(), 2);
+    }
+    EXPECT_EQ(omp_get_max_threads(), 1);
+  }
+  EXPECT_EQ(omp_get_max_threads(), 2);
+  {
+    ScopedTeamSize same(2);
     EXPECT_EQ(omp_get_max_threads(), 2);
   }
   EXPECT_EQ(omp_get_max_threads(), 2);
-  omp_set_num_threads(1);
-  {
-    const ScopedSerialBelow serial(1);
-    EXPECT_EQ(omp_get_max_threads(), 1);
-  }
-  EXPECT_EQ(omp_get_max_threads(), 1);
 }
 
 }  // namespace
