@@ -58,22 +58,6 @@ std::optional<ActivationKind> HeadActivation(const v1::Layer& layer) {
   return std::nullopt;
 }
 
-// Writes x's rows `rows[begin, end)` (or rows begin..end when rows is null)
-// into dst, reusing dst's allocation.
-void GatherRows(const Tensor& x, const std::vector<int64_t>* rows,
-                int64_t begin, int64_t end, const Shape& sample_shape,
-                Tensor* dst) {
-  Shape shape = {end - begin};
-  shape.insert(shape.end(), sample_shape.begin(), sample_shape.end());
-  dst->Resize(std::move(shape));
-  const int64_t row = x.row_size();
-  for (int64_t i = begin; i < end; ++i) {
-    const int64_t r = rows ? (*rows)[i] : i;
-    std::memcpy(dst->data() + (i - begin) * row, x.data() + r * row,
-                sizeof(float) * row);
-  }
-}
-
 }  // namespace
 
 Model::~Model() = default;

@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <cstring>
 #include <numeric>
 #include <optional>
 
@@ -198,16 +197,8 @@ absl::StatusOr<History> Model::Fit(const Dataset& train, FitOptions options) {
       const auto step_start = std::chrono::steady_clock::now();
       std::optional<ScopedTeamSize> team(std::in_place,
                                          tuner.TeamForStep(e - b));
-      Shape x_shape = {e - b};
-      x_shape.insert(x_shape.end(), batch_sample_shape_.begin(),
-                     batch_sample_shape_.end());
-      Tensor& x_batch = BatchInput();
-      x_batch.Resize(std::move(x_shape));
-      Shape y_shape = {e - b};
-      y_shape.insert(y_shape.end(), y_sample.begin(), y_sample.end());
-      y_batch.Resize(std::move(y_shape));
-      data.x.GatherRows(order.data() + b, e - b, x_batch.data());
-      data.y.GatherRows(order.data() + b, e - b, y_batch.data());
+      GatherRows(data.x, &order, b, e, batch_sample_shape_, &BatchInput());
+      GatherRows(data.y, &order, b, e, y_sample, &y_batch);
       const Tensor& out = ForwardBatch(Mode::kTrain);
       correct += CountCorrect(accuracy_kind_, out, y_batch);
       counted += CountedItems(accuracy_kind_, out);

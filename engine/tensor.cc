@@ -60,16 +60,27 @@ Tensor Tensor::Rows(int64_t begin, int64_t end) const {
 }
 
 Tensor Tensor::Gather(const std::vector<int64_t>& rows) const {
-  Shape shape = shape_;
-  shape[0] = static_cast<int64_t>(rows.size());
-  Tensor out(std::move(shape));
-  GatherRows(rows.data(), static_cast<int64_t>(rows.size()), out.data());
+  Tensor out;
+  GatherRows(*this, &rows, 0, static_cast<int64_t>(rows.size()),
+             Shape(shape_.begin() + 1, shape_.end()), &out);
   return out;
 }
 
-void Tensor::GatherRows(const int64_t* rows, int64_t count, float* out) const {
-  const int64_t row = row_size();
-  const float* src = data();
+void GatherRows(const Tensor& x, const std::vector<int64_t>* order,
+                int64_t begin, int64_t end, const Shape& sample_shape,
+                Tensor* dst) {
+  Shape shape = {end - begin};
+  shape.insert(shape.end(), sample_shape.begin(), sample_shape.end());
+  dst->Resize(std::move(shape));
+  const int64_t row = x.row_size();
+  const int64_t count = end - begin;
+  float* out = dst->data();
+  if (order == nullptr) {
+    std::memcpy(out, x.data() + begin * row, sizeof(float) * count * row);
+    return;
+  }
+  const int64_t* rows = order->data() + begin;
+  const float* src = x.data();
 #pragma omp parallel for schedule(static) \
     if (count * row >= kParallelMinElements / 4)
   for (int64_t i = 0; i < count; ++i) {

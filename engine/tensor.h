@@ -57,10 +57,6 @@ class Tensor {
   Tensor Rows(int64_t begin, int64_t end) const;
   // Rows by index, as a new tensor.
   Tensor Gather(const std::vector<int64_t>& rows) const;
-  // Copies rows[0..count) to out (count * row_size() floats), split over
-  // the OpenMP team from 8,192 floats on (shuffled batches: random rows of a
-  // data set far larger than the caches, each copy waiting on memory).
-  void GatherRows(const int64_t* rows, int64_t count, float* out) const;
   // Elements per row: the product of all but the first dimension.
   int64_t row_size() const;
 
@@ -68,6 +64,15 @@ class Tensor {
   Shape shape_;
   std::vector<float> data_;
 };
+
+// dst = rows [begin, end) of x, or with `order` rows order[begin..end) of
+// x, shaped {end - begin} + sample_shape (the batches of Fit, Evaluate and
+// the predictions). Rows taken through `order` are copied over the OpenMP
+// team from 8,192 floats on (shuffled batches: random rows of a data set far
+// larger than the caches, each copy waiting on memory).
+void GatherRows(const Tensor& x, const std::vector<int64_t>* order,
+                int64_t begin, int64_t end, const Shape& sample_shape,
+                Tensor* dst);
 
 }  // namespace profundo
 

@@ -32,8 +32,11 @@ TEST(TensorTest, GatherRowsInParallelEqualsRowByRowCopies) {
   std::vector<int64_t> order;
   for (int64_t i = 0; i < 100; ++i) order.push_back((i * 337) % rows);
   order.push_back(order.front());
-  std::vector<float> out(order.size() * cols, -1.f);
-  t.GatherRows(order.data(), static_cast<int64_t>(order.size()), out.data());
+  Tensor batch;
+  GatherRows(t, &order, 0, static_cast<int64_t>(order.size()), {cols},
+             &batch);
+  ASSERT_EQ(batch.shape(), (Shape{static_cast<int64_t>(order.size()), cols}));
+  const float* out = batch.data();
   for (size_t i = 0; i < order.size(); ++i) {
     for (int64_t j = 0; j < cols; ++j) {
       ASSERT_EQ(out[i * cols + j], static_cast<float>(order[i] * cols + j))
