@@ -26,21 +26,13 @@
 
 namespace profundo::server {
 
-inline void TsanRelease(const void* p) {
 #ifdef PROFUNDO_TSAN
-  __tsan_release(const_cast<void*>(p));
+inline void TsanRelease(const void* p) { __tsan_release(const_cast<void*>(p)); }
+inline void TsanAcquire(const void* p) { __tsan_acquire(const_cast<void*>(p)); }
 #else
-  (void)p;
+inline void TsanRelease(const void*) {}
+inline void TsanAcquire(const void*) {}
 #endif
-}
-
-inline void TsanAcquire(const void* p) {
-#ifdef PROFUNDO_TSAN
-  __tsan_acquire(const_cast<void*>(p));
-#else
-  (void)p;
-#endif
-}
 
 }  // namespace profundo::server
 
