@@ -110,9 +110,7 @@ void Optimizer::Step(ParameterStore& store) {
   const int64_t t = iterations_ + 1;
   step_w_ = w;
   step_w_bf16_ = w_bf16;
-  mirror_written_ = false;
   Update(w, g, slot_ptrs.data(), n, lr, t);
-  if (w_bf16 != nullptr && !mirror_written_) FloatToBfloat16(w, w_bf16, n);
   step_w_ = nullptr;
   step_w_bf16_ = nullptr;
   ++iterations_;
