@@ -304,8 +304,20 @@ double Model::BackwardBatch(const Tensor& y) {
   Tensor& diff = diffs_.back();
   const double loss = fused_head_ ? loss_->ComputeFromLogits(out, y, &diff)
                                   : loss_->Compute(out, y, &diff);
-  for (size_t i = layers_.size(); i-- > first_trainable_layer_;) {
-    Tensor* diff_src = i == first_trainable_layer_ ? nullptr : &diffs_[i];
+  const size_t first = first_trainable_layer_;
+  // The first trainable layer may need only column sums of its diff_dst
+  // (Layer::TakesColumnSums): then the layer after it skips its diff_src.
+  const bool sums =
+      first + 1 < layers_.size() && layers_[first]->TakesColumnSums(ctx);
+  for (size_t i = layers_.size(); i-- > first;) {
+    if (sums && i == first + 1 &&
+        layers_[i]->BackwardToColumnSums(acts_[i], acts_[i + 1], diffs_[i + 1],
+                                         &first_sums_, ctx)) {
+      layers_[first]->BackwardFromColumnSums(acts_[first], acts_[i],
+                                             first_sums_, ctx);
+      break;
+    }
+    Tensor* diff_src = i == first ? nullptr : &diffs_[i];
     layers_[i]->Backward(acts_[i], acts_[i + 1], diffs_[i + 1], diff_src, ctx);
   }
   AddRegularizationGradients();

@@ -260,6 +260,8 @@ class Model {
   // acts_[0] the batch, acts_[i + 1] the output of layer i; diffs_ likewise.
   std::vector<Tensor> acts_;
   std::vector<Tensor> diffs_;
+  // The first trainable layer's diff_dst as column sums, when it takes them.
+  ColumnSums first_sums_;
   Tensor head_out_;
 };
 

@@ -217,4 +217,35 @@ void BatchNormalization::Backward(const Tensor& src, const Tensor& dst,
   });
 }
 
+bool BatchNormalization::TakesColumnSums(const Context& ctx) const {
+  for (int64_t c = 0; c < features_; ++c) {
+    const float gamma = std::abs(Gamma(ctx, c));
+    // Negated so that a NaN takes the full backward. Far from 0, gamma xhat
+    // (dst) keeps xhat's precision (no denormals).
+    if (!(gamma >= kMinGamma &&
+          std::abs(Beta(ctx, c)) <= kMaxBetaOverGamma * gamma)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+void BatchNormalization::BackwardFromColumnSums(const Tensor& src,
+                                                const Tensor& dst,
+                                                const ColumnSums& dst_sums,
+                                                Context& ctx) {
+  // dst = gamma xhat + beta, so sum dy xhat = (sum dy dst - beta sum dy) /
+  // gamma (TakesColumnSums: gamma is far from 0).
+  float* diff_gamma = gamma_id_ >= 0 ? ctx.params.grad(gamma_id_) : nullptr;
+  float* diff_beta = beta_id_ >= 0 ? ctx.params.grad(beta_id_) : nullptr;
+  for (int64_t c = 0; c < features_; ++c) {
+    const float sum_dy = dst_sums.dy[c];
+    if (diff_gamma != nullptr) {
+      diff_gamma[c] =
+          (dst_sums.dy_y[c] - Beta(ctx, c) * sum_dy) / Gamma(ctx, c);
+    }
+    if (diff_beta != nullptr) diff_beta[c] = sum_dy;
+  }
+}
+
 }  // namespace profundo

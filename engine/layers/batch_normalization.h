@@ -17,7 +17,9 @@
 // ranges for large batches only (engine/parallel.h ParallelColumns), so each
 // column's sums run in the same order for any thread count. (oneDNN 2.6 runs
 // C = 300 and C = 100 on its SSE4.1 kernel and opens a parallel region per
-// call even for a batch of 32.) Forward in kTrain keeps the batch mean and
+// call even for a batch of 32.) As the model's first trainable layer it
+// can take its gradients from the next layer's column sums
+// (TakesColumnSums, layer.h). Forward in kTrain keeps the batch mean and
 // variance for Backward. The training step allocates nothing.
 //
 // Owns its batch statistics and per-column scratch. Not thread-safe
@@ -54,6 +56,17 @@ class BatchNormalization final : public Layer {
                Context& ctx) override;
   void Backward(const Tensor& src, const Tensor& dst, const Tensor& diff_dst,
                 Tensor* diff_src, Context& ctx) override;
+  // As the first layer: diff_beta = sum dy and diff_gamma = sum dy xhat
+  // = (sum dy dst - beta sum dy) / gamma. Taken when every column has
+  // |gamma| >= kMinGamma and |beta| <= kMaxBetaOverGamma |gamma|, which
+  // bounds the cancellation in that difference (rounding errors grow at
+  // most 1 + kMaxBetaOverGamma times).
+  static constexpr float kMaxBetaOverGamma = 4.f;
+  static constexpr float kMinGamma = 1e-20f;
+  bool TakesColumnSums(const Context& ctx) const override;
+  void BackwardFromColumnSums(const Tensor& src, const Tensor& dst,
+                              const ColumnSums& dst_sums,
+                              Context& ctx) override;
 
   const BatchNormalizationOptions& options() const { return options_; }
   int64_t features() const { return features_; }

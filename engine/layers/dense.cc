@@ -47,6 +47,26 @@ uint16_t* Bf16Data(const memory& m) {
 
 constexpr memory::data_type kBf16 = memory::data_type::bf16;
 
+// For rows c of the row-major [rows, cols] w and g:
+//   w_a[c] = sum_k w[c, k] a[k],   w_g[c] = sum_k w[c, k] g[c, k].
+PROFUNDO_TARGET_CLONES
+void RowDots(const float* w, const float* g, const float* a, int64_t rows,
+             int64_t cols, float* w_a, float* w_g) {
+  for (int64_t c = 0; c < rows; ++c) {
+    const float* wc = w + c * cols;
+    const float* gc = g + c * cols;
+    float sa = 0.f;
+    float sg = 0.f;
+    PROFUNDO_PRAGMA_(omp simd reduction(+ : sa, sg))
+    for (int64_t k = 0; k < cols; ++k) {
+      sa += wc[k] * a[k];
+      sg += wc[k] * gc[k];
+    }
+    w_a[c] = sa;
+    w_g[c] = sg;
+  }
+}
+
 }  // namespace
 
 Dense::Dense(std::string name, DenseOptions options)
@@ -272,6 +292,34 @@ void Dense::Backward(const Tensor& src, const Tensor& dst,
     }
     ctx.dnnl.stream.wait();
   });
+}
+
+bool Dense::BackwardToColumnSums(const Tensor& src, const Tensor& dst,
+                                 const Tensor& diff_dst, ColumnSums* src_sums,
+                                 Context& ctx) {
+  if (bias_id_ < 0) return false;
+  Backward(src, dst, diff_dst, /*diff_src=*/nullptr, ctx);
+  // With g the gradient at the pre-activation [N, units]:
+  //   diff_src = g . kernel^T,  diff_kernel = src^T . g,  diff_bias = sum_n g,
+  // so over the rows n, for each input column c:
+  //   sum_n diff_src[n, c]            = sum_k kernel[c, k] diff_bias[k]
+  //   sum_n diff_src[n, c] src[n, c]  = sum_k kernel[c, k] diff_kernel[c, k]
+  // fan_in x units multiply-adds instead of the N x fan_in x units of the
+  // backward-data inner product (bf16 mode: diff_kernel is what the bf16
+  // src and gradient give, the kernel f32).
+  src_sums->dy.resize(fan_in_);
+  src_sums->dy_y.resize(fan_in_);
+  const int64_t units = options_.units;
+  const float* kernel = ctx.params.value(kernel_id_);
+  const float* diff_kernel = ctx.params.grad(kernel_id_);
+  const float* diff_bias = ctx.params.grad(bias_id_);
+  // Each thread takes whole rows of the kernel (input columns c).
+  ParallelColumns(units, fan_in_, [&](int64_t begin, int64_t end) {
+    RowDots(kernel + begin * units, diff_kernel + begin * units, diff_bias,
+            end - begin, units, src_sums->dy.data() + begin,
+            src_sums->dy_y.data() + begin);
+  });
+  return true;
 }
 
 }  // namespace profundo

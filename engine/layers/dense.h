@@ -15,8 +15,11 @@
 // Backward needs only src and dst: every activation's gradient is computed
 // from dst. Primitives are built once per batch size and reused
 // (primitive_cache.h); buffers grow once and are reused, so a training step
-// allocates nothing. A layer with less than kParallelMinMacs multiply-adds
-// per call runs on the calling thread alone (dnnl_util.h).
+// allocates nothing. After a BatchNormalization on the model's input the
+// model asks for diff_src's column sums instead of diff_src
+// (BackwardToColumnSums, layer.h), which saves the largest layer's
+// backward-data inner product. A layer with less than kParallelMinMacs
+// multiply-adds per call runs on the calling thread alone (dnnl_util.h).
 //
 // Under DtypePolicy::kMixedBfloat16 (engine/mixed_precision/policy.h) the
 // three inner products take bfloat16 src, weights and diff_dst (oneDNN's
@@ -87,6 +90,12 @@ class Dense final : public Layer {
                Context& ctx) override;
   void Backward(const Tensor& src, const Tensor& dst, const Tensor& diff_dst,
                 Tensor* diff_src, Context& ctx) override;
+  // With a bias: Backward without the backward-data inner product; the
+  // column sums of diff_src come from the kernel and its gradients (see
+  // dense.cc). Without a bias: false.
+  bool BackwardToColumnSums(const Tensor& src, const Tensor& dst,
+                            const Tensor& diff_dst, ColumnSums* src_sums,
+                            Context& ctx) override;
 
   int64_t units() const { return options_.units; }
   DtypePolicy dtype_policy() const { return options_.dtype_policy; }

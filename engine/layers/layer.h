@@ -12,12 +12,24 @@
 #define PROFUNDO_ENGINE_LAYERS_LAYER_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "engine/context.h"
 #include "engine/tensor.h"
 
 namespace profundo {
+
+// The column sums of a gradient over the rows of a batch: for y [N, C] and
+// dy = d loss / d y, dy[c] = sum_n dy[n, c] and dy_y[c] = sum_n dy[n, c] y[n,
+// c]. All that a first layer computing per-column parameter gradients
+// (BatchNormalization on the input) needs from the layer after it, which
+// can often produce them without the [N, C] dy (Dense: from its own
+// parameter gradients).
+struct ColumnSums {
+  std::vector<float> dy;
+  std::vector<float> dy_y;
+};
 
 class Layer {
  public:
@@ -49,6 +61,30 @@ class Layer {
   virtual void Backward(const Tensor& src, const Tensor& dst,
                         const Tensor& diff_dst, Tensor* diff_src,
                         Context& ctx) = 0;
+
+  // The model's shortcut for its first trainable layer L followed by M: if
+  // L.TakesColumnSums(ctx) and M.BackwardToColumnSums(...) returns true, the
+  // model calls L.BackwardFromColumnSums(...) with M's sums instead of
+  // M.Backward with a diff_src and L.Backward with it as diff_dst.
+  //
+  // True if, as the first layer (no diff_src), this layer can compute its
+  // parameter gradients from ColumnSums of (dst, diff_dst) as accurately as
+  // from diff_dst, for the current parameter values.
+  virtual bool TakesColumnSums(const Context& ctx) const { return false; }
+  // After a kTrain Forward with the same src/dst: writes (not adds) this
+  // layer's parameter gradients from `dst_sums`, the ColumnSums of
+  // (dst, d loss / d dst).
+  virtual void BackwardFromColumnSums(const Tensor& src, const Tensor& dst,
+                                      const ColumnSums& dst_sums,
+                                      Context& ctx) {}
+  // Backward that writes, instead of a diff_src, its ColumnSums with src
+  // into `src_sums` (resized). Returns false, having done nothing, if this
+  // layer cannot (the default).
+  virtual bool BackwardToColumnSums(const Tensor& src, const Tensor& dst,
+                                    const Tensor& diff_dst,
+                                    ColumnSums* src_sums, Context& ctx) {
+    return false;
+  }
 
   // True for layers whose Forward differs between kInference and kMcSample
   // (dropout layers); MC prediction needs at least one.

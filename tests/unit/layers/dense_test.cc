@@ -19,6 +19,7 @@
 namespace profundo {
 namespace {
 
+using ::profundo::testing::DenseTestOptions;
 using ::profundo::testing::Dot;
 using ::profundo::testing::ExpectAllNear;
 using ::profundo::testing::Harness;
@@ -28,20 +29,6 @@ using ::profundo::testing::RefActivationRows;
 using ::profundo::testing::ToDouble;
 using ::profundo::testing::UniformTestInitializer;
 using ::testing::HasSubstr;
-
-DenseOptions Options(int64_t units, ActivationKind kind, bool use_bias = true,
-                     DtypePolicy policy = DtypePolicy::kFloat32) {
-  DenseOptions o;
-  o.dtype_policy = policy;
-  o.units = units;
-  o.activation = kind;
-  o.use_bias = use_bias;
-  o.kernel_initializer = std::make_unique<UniformTestInitializer>(-0.8, 0.8);
-  if (use_bias) {
-    o.bias_initializer = std::make_unique<UniformTestInitializer>(-0.5, 0.5);
-  }
-  return o;
-}
 
 // act(x . w + b) for x [n, in], w [in, units] row-major (Keras layout).
 std::vector<double> RefDense(const std::vector<double>& x,
@@ -65,7 +52,8 @@ struct DenseFixture {
   DenseFixture(int64_t in, int64_t units, ActivationKind kind,
                bool use_bias = true, uint64_t seed = 3,
                DtypePolicy policy = DtypePolicy::kFloat32)
-      : h(seed), dense("dense", Options(units, kind, use_bias, policy)) {
+      : h(seed),
+        dense("dense", DenseTestOptions(units, kind, use_bias, policy)) {
     absl::StatusOr<Shape> out = dense.Build({in}, h.params);
     EXPECT_TRUE(out.ok()) << out.status();
     h.params.Allocate();
@@ -165,7 +153,7 @@ INSTANTIATE_TEST_SUITE_P(
 
 TEST(Dense, ParametersInKerasLayout) {
   Harness h;
-  DenseOptions o = Options(300, ActivationKind::kRelu);
+  DenseOptions o = DenseTestOptions(300, ActivationKind::kRelu);
   o.kernel_regularizer.l2 = 0.01;
   o.bias_regularizer.l1 = 0.5;
   o.kernel_constraint = MaxNorm{1.5, 0};
@@ -192,7 +180,7 @@ TEST(Dense, ParametersInKerasLayout) {
 
 TEST(Dense, NoBiasParameterWithoutBias) {
   Harness h;
-  Dense dense("dense", Options(10, ActivationKind::kLinear, false));
+  Dense dense("dense", DenseTestOptions(10, ActivationKind::kLinear, false));
   ASSERT_TRUE(dense.Build({100}, h.params).ok());
   EXPECT_EQ(h.params.params().size(), 1u);
   EXPECT_EQ(dense.bias_id(), -1);
@@ -201,7 +189,7 @@ TEST(Dense, NoBiasParameterWithoutBias) {
 
 TEST(Dense, RejectsNonFlatInput) {
   Harness h;
-  Dense dense("dense", Options(10, ActivationKind::kLinear));
+  Dense dense("dense", DenseTestOptions(10, ActivationKind::kLinear));
   absl::StatusOr<Shape> out = dense.Build({28, 28}, h.params);
   ASSERT_FALSE(out.ok());
   EXPECT_EQ(out.status().code(), absl::StatusCode::kInvalidArgument);
@@ -291,7 +279,8 @@ std::vector<double> AbsProduct(const std::vector<double>& a,
   for (int64_t r = 0; r < rows; ++r) {
     for (int64_t k = 0; k < inner; ++k) {
       for (int64_t c = 0; c < cols; ++c) {
-        out[r * cols + c] += std::abs(a[r * inner + k]) * std::abs(b[k * cols + c]);
+        out[r * cols + c] +=
+            std::abs(a[r * inner + k]) * std::abs(b[k * cols + c]);
       }
     }
   }
@@ -350,8 +339,7 @@ TEST_F(DenseBf16Test, ForwardRoundsOperandsToBf16) {
     // ...which is within bf16's rounding of the f32 result: each operand
     // loses at most 2^-9 relatively, so |error| <= 2^-8 sum |x w|.
     ExpectWithinScale(
-        y.data(),
-        RefDense(xd, w, b, n, in, units, ActivationKind::kElu, 1.0),
+        y.data(), RefDense(xd, w, b, n, in, units, ActivationKind::kElu, 1.0),
         AbsProduct(xd, w, n, in, units), 1.0 / 256, "y vs f32");
   }
   // And it did round: the f32 reference is not met to f32 precision.
@@ -368,8 +356,8 @@ TEST_F(DenseBf16Test, ForwardRoundsOperandsToBf16) {
 
 TEST_F(DenseBf16Test, BackwardMatchesF32ReferenceWithinBf16Error) {
   constexpr int64_t n = 16, in = 64, units = 24;
-  for (ActivationKind kind : {ActivationKind::kLinear, ActivationKind::kElu,
-                              ActivationKind::kTanh}) {
+  for (ActivationKind kind :
+       {ActivationKind::kLinear, ActivationKind::kElu, ActivationKind::kTanh}) {
     SCOPED_TRACE(ActivationName(kind));
     DenseFixture f(in, units, kind, true, 5, DtypePolicy::kMixedBfloat16);
     const double alpha = ActivationOp::DefaultAlpha(kind);
@@ -406,8 +394,8 @@ TEST_F(DenseBf16Test, BackwardMatchesF32ReferenceWithinBf16Error) {
     // Each factor is rounded to bf16 (at most 2^-9 relatively each), so
     // allow 1% of sum |a b|.
     ASSERT_EQ(dx.shape(), x.shape());
-    ExpectWithinScale(dx.data(), want_dx, AbsProduct(g, wt, n, units, in),
-                      1e-2, "diff_src");
+    ExpectWithinScale(dx.data(), want_dx, AbsProduct(g, wt, n, units, in), 1e-2,
+                      "diff_src");
     ExpectWithinScale(f.h.params.grad(f.dense.kernel_id()), want_dw,
                       AbsProduct(xt, g, in, n, units), 1e-2, "diff_kernel");
     ExpectWithinScale(f.h.params.grad(f.dense.bias_id()), want_db, scale_db,
@@ -430,9 +418,8 @@ TEST_F(DenseBf16Test, PartialBatchAndFloat32Unchanged) {
     const std::vector<double> pd(xd.begin(), xd.begin() + rows * kIn);
     bf.dense.Forward(part, &y, Mode::kInference, bf.h.ctx);
     ExpectAllNear(y.data(),
-                  RefDense(RoundToBf16(pd), RoundToBf16(bf.kernel()),
-                           bf.bias(), rows, kIn, kUnits, ActivationKind::kRelu,
-                           0),
+                  RefDense(RoundToBf16(pd), RoundToBf16(bf.kernel()), bf.bias(),
+                           rows, kIn, kUnits, ActivationKind::kRelu, 0),
                   1e-5, 1e-5, "bf16");
     fp.dense.Forward(part, &y, Mode::kInference, fp.h.ctx);
     ExpectAllNear(y.data(),

@@ -8,12 +8,14 @@
 #include <cstdint>
 #include <cstring>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "engine/activations/activation.h"
 #include "engine/context.h"
 #include "engine/initializers/initializer.h"
+#include "engine/layers/dense.h"
 #include "engine/parameters.h"
 #include "engine/rng.h"
 #include "engine/tensor.h"
@@ -80,6 +82,22 @@ class UniformTestInitializer final : public Initializer {
  private:
   double lo_, hi_;
 };
+
+// Options of a Dense with U(-0.8, 0.8) kernel and U(-0.5, 0.5) bias.
+inline DenseOptions DenseTestOptions(
+    int64_t units, ActivationKind kind, bool use_bias = true,
+    DtypePolicy policy = DtypePolicy::kFloat32) {
+  DenseOptions o;
+  o.dtype_policy = policy;
+  o.units = units;
+  o.activation = kind;
+  o.use_bias = use_bias;
+  o.kernel_initializer = std::make_unique<UniformTestInitializer>(-0.8, 0.8);
+  if (use_bias) {
+    o.bias_initializer = std::make_unique<UniformTestInitializer>(-0.5, 0.5);
+  }
+  return o;
+}
 
 // Reference activation of one value (not softmax).
 inline double RefActivation(ActivationKind kind, double alpha, double x) {

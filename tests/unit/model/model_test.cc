@@ -470,8 +470,7 @@ TEST(ModelLimitsTest, NumElementsWithAZeroDimensionDoesNotOverflow) {
 // The seed's BN model on 256 samples of blob data (784 features), 2 epochs
 // with Nadam at batch 32; returns the final weights and the epoch losses.
 std::pair<std::vector<float>, std::vector<double>> TrainSeedBn(
-    const std::string& policy_field) {
-  std::string json = kSeedBn;
+    const std::string& policy_field, std::string json = kSeedBn) {
   json.insert(json.rfind('}'), policy_field);
   auto model = Model::Create(SpecFromJson(json), 3);
   EXPECT_TRUE(model.ok()) << model.status();
@@ -537,6 +536,40 @@ TEST(ModelTest, MixedBfloat16TrainsLikeFloat32) {
     EXPECT_NEAR(loss_bf16[e], loss_f32[e], 0.05 * loss_f32[e] + 0.01) << e;
   }
   EXPECT_LT(loss_bf16[1], loss_bf16[0]);
+}
+
+// The seed model's first BatchNormalization takes its gradients from the
+// column sums of the first Dense (Layer::TakesColumnSums), which then skips
+// its backward-data inner product. With a linear Activation between them
+// the model runs the full backward instead: the same training within
+// rounding.
+TEST(ModelTest, InputBatchNormalizationColumnSumsTrainLikeTheFullBackward) {
+  omp_set_num_threads(1);
+  std::string full = kSeedBn;
+  const std::string first_bn = R"({"batch_normalization": {}},)";
+  full.insert(full.find(first_bn) + first_bn.size(),
+              R"({"activation": {"activation": "linear"}},)");
+  const auto [w_sums, loss_sums] = TrainSeedBn("");
+  const auto [w_full, loss_full] = TrainSeedBn("", full);
+  ASSERT_EQ(w_sums.size(), w_full.size());
+  ASSERT_EQ(w_sums.size(), 2u * 784 + 784 * 300 + 300 + 2 * 300 + 300 * 100 +
+                               100 + 2 * 100 + 100 * 10 + 10);
+  double diff2 = 0, norm2 = 0, gamma_moved = 0;
+  for (size_t i = 0; i < w_full.size(); ++i) {
+    diff2 += (w_sums[i] - w_full[i]) * double(w_sums[i] - w_full[i]);
+    norm2 += w_full[i] * double(w_full[i]);
+  }
+  // The first layer's gamma (its first 784 values) was trained.
+  for (size_t i = 0; i < 784; ++i) gamma_moved += std::abs(w_full[i] - 1.0);
+  EXPECT_GT(gamma_moved / 784, 1e-3);
+  EXPECT_LT(std::sqrt(diff2 / norm2), 1e-5);
+  double gamma_diff = 0;
+  for (size_t i = 0; i < 784; ++i) {
+    gamma_diff += std::abs(w_sums[i] - w_full[i]);
+  }
+  EXPECT_LT(gamma_diff, 1e-3 * gamma_moved);
+  ASSERT_EQ(loss_sums.size(), 2u);
+  for (int e = 0; e < 2; ++e) EXPECT_NEAR(loss_sums[e], loss_full[e], 1e-5);
 }
 
 // A leading Flatten is skipped (the batch is gathered straight into its
