@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "dnnl.h"
 #include "engine/datasets/idx.h"
+#include "engine/layers/batch_normalization.h"
 #include "engine/layers/dense.h"
 #include "engine/spec_json.h"
 #include "engine/status_macros.h"
@@ -45,20 +46,28 @@ absl::StatusOr<v1::ModelSpec> ReadSpec(const std::string& path) {
 
 GemmWork ModelGemmWork(const Model& model) {
   GemmWork w;
-  bool trainable_before = false;  // a trainable parameter in an earlier layer
+  // Layers with a trainable parameter so far, and whether the previous
+  // layer is the first of them and takes column sums (an input
+  // BatchNormalization, Layer::TakesColumnSums).
+  int trainable_layers = 0;
+  bool previous_takes_sums = false;
   for (const auto& layer : model.layers()) {
     if (const auto* dense = dynamic_cast<const Dense*>(layer.get())) {
       const Shape& k = model.parameters().param(dense->kernel_id()).shape;
       const int64_t macs = k[0] * k[1];
       w.forward += macs;
       w.backward_weights += macs;
-      if (trainable_before) w.backward_data += macs;
+      const bool sums_only = trainable_layers == 1 && previous_takes_sums;
+      if (trainable_layers > 0 && !sums_only) w.backward_data += macs;
     }
+    bool trainable = false;
     for (const Parameter& p : model.parameters().params()) {
-      if (p.trainable && p.name.rfind(layer->name() + "/", 0) == 0) {
-        trainable_before = true;
-      }
+      trainable |= p.trainable && p.name.rfind(layer->name() + "/", 0) == 0;
     }
+    previous_takes_sums =
+        trainable && trainable_layers == 0 &&
+        dynamic_cast<const BatchNormalization*>(layer.get()) != nullptr;
+    trainable_layers += trainable;
   }
   return w;
 }
