@@ -1,6 +1,7 @@
 // Micro-benchmarks of the engine's hot pieces (Google Benchmark):
 //   BM_Sgemm                   dnnl_sgemm on square matrices (the peak)
 //   BM_DenseForward/Backward   one Dense layer (+ ELU) per (batch, in, out)
+//   BM_DenseBackwardToColumnSums  the first Dense after an input BN (column sums)
 //   BM_BatchNormTrain          batch norm forward + backward, training mode
 //   BM_OptimizerStep           Nadam / Adam / SGD over the BN model's weights
 //   BM_TrainStep               one whole training step of a bench spec
@@ -123,6 +124,24 @@ void BM_DenseBackward(benchmark::State& state) {
   SetFlops(state, 4.0 * n * in * out);  // weights and data
 }
 BENCHMARK(BM_DenseBackward)->Apply(DenseShapes)->Unit(benchmark::kMicrosecond)->UseRealTime();
+
+// The first Dense after an input BatchNormalization: weights, bias and the
+// column sums of diff_src (Layer::BackwardToColumnSums) instead of diff_src.
+void BM_DenseBackwardToColumnSums(benchmark::State& state) {
+  const int64_t n = state.range(0), in = state.range(1), out = state.range(2);
+  LayerRig rig(DenseJson(out), n, in, PolicyArg(state));
+  rig.layer->Forward(rig.src, &rig.dst, Mode::kTrain, rig.ctx);
+  ColumnSums sums;
+  for (auto _ : state) {
+    rig.layer->BackwardToColumnSums(rig.src, rig.dst, rig.diff_dst, &sums,
+                                    rig.ctx);
+  }
+  SetFlops(state, 2.0 * n * in * out + 2.0 * in * out);
+}
+BENCHMARK(BM_DenseBackwardToColumnSums)
+    ->Args({32, 784, 300, 0})->Args({256, 784, 300, 0})
+    ->Args({32, 784, 300, 1})->Args({256, 784, 300, 1})
+    ->Unit(benchmark::kMicrosecond)->UseRealTime();
 
 // Forward + backward in training mode of a layer that keeps its width.
 void LayerTrainLoop(benchmark::State& state, const std::string& json) {

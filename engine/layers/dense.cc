@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -47,24 +48,44 @@ uint16_t* Bf16Data(const memory& m) {
 
 constexpr memory::data_type kBf16 = memory::data_type::bf16;
 
-// For rows c of the row-major [rows, cols] w and g:
+float Widen(float x) { return x; }
+float Widen(uint16_t bf16) {
+  const uint32_t bits = static_cast<uint32_t>(bf16) << 16;
+  float x;
+  std::memcpy(&x, &bits, sizeof(x));
+  return x;
+}
+
+// For rows c of the row-major [rows, cols] w (f32 or bf16) and g:
 //   w_a[c] = sum_k w[c, k] a[k],   w_g[c] = sum_k w[c, k] g[c, k].
-PROFUNDO_TARGET_CLONES
-void RowDots(const float* w, const float* g, const float* a, int64_t rows,
-             int64_t cols, float* w_a, float* w_g) {
+template <typename W>
+__attribute__((always_inline)) inline void RowDotsBody(
+    const W* w, const float* g, const float* a, int64_t rows, int64_t cols,
+    float* w_a, float* w_g) {
   for (int64_t c = 0; c < rows; ++c) {
-    const float* wc = w + c * cols;
+    const W* wc = w + c * cols;
     const float* gc = g + c * cols;
     float sa = 0.f;
     float sg = 0.f;
     PROFUNDO_PRAGMA_(omp simd reduction(+ : sa, sg))
     for (int64_t k = 0; k < cols; ++k) {
-      sa += wc[k] * a[k];
-      sg += wc[k] * gc[k];
+      const float wk = Widen(wc[k]);
+      sa += wk * a[k];
+      sg += wk * gc[k];
     }
     w_a[c] = sa;
     w_g[c] = sg;
   }
+}
+PROFUNDO_TARGET_CLONES
+void RowDots(const float* w, const float* g, const float* a, int64_t rows,
+             int64_t cols, float* w_a, float* w_g) {
+  RowDotsBody(w, g, a, rows, cols, w_a, w_g);
+}
+PROFUNDO_TARGET_CLONES
+void RowDotsBf16(const uint16_t* w, const float* g, const float* a,
+                 int64_t rows, int64_t cols, float* w_a, float* w_g) {
+  RowDotsBody(w, g, a, rows, cols, w_a, w_g);
 }
 
 }  // namespace
@@ -305,19 +326,29 @@ bool Dense::BackwardToColumnSums(const Tensor& src, const Tensor& dst,
   //   sum_n diff_src[n, c]            = sum_k kernel[c, k] diff_bias[k]
   //   sum_n diff_src[n, c] src[n, c]  = sum_k kernel[c, k] diff_kernel[c, k]
   // fan_in x units multiply-adds instead of the N x fan_in x units of the
-  // backward-data inner product (bf16 mode: diff_kernel is what the bf16
-  // src and gradient give, the kernel f32).
+  // backward-data inner product. bf16 mode: the kernel of the forward (the
+  // mirror, as that inner product would use; it also halves the bytes this
+  // memory-bound pass reads), diff_kernel what the bf16 src and gradient
+  // give.
   src_sums->dy.resize(fan_in_);
   src_sums->dy_y.resize(fan_in_);
   const int64_t units = options_.units;
   const float* kernel = ctx.params.value(kernel_id_);
+  const uint16_t* kernel_bf16 =
+      bf16() ? ctx.params.bfloat16_value(kernel_id_) : nullptr;
   const float* diff_kernel = ctx.params.grad(kernel_id_);
   const float* diff_bias = ctx.params.grad(bias_id_);
   // Each thread takes whole rows of the kernel (input columns c).
   ParallelColumns(units, fan_in_, [&](int64_t begin, int64_t end) {
-    RowDots(kernel + begin * units, diff_kernel + begin * units, diff_bias,
-            end - begin, units, src_sums->dy.data() + begin,
-            src_sums->dy_y.data() + begin);
+    if (kernel_bf16 != nullptr) {
+      RowDotsBf16(kernel_bf16 + begin * units, diff_kernel + begin * units,
+                  diff_bias, end - begin, units, src_sums->dy.data() + begin,
+                  src_sums->dy_y.data() + begin);
+    } else {
+      RowDots(kernel + begin * units, diff_kernel + begin * units, diff_bias,
+              end - begin, units, src_sums->dy.data() + begin,
+              src_sums->dy_y.data() + begin);
+    }
   });
   return true;
 }
