@@ -8,6 +8,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "engine/layers/dnnl_util.h"
+#include "engine/layers/split_inner_product.h"
 #include "engine/mixed_precision/bfloat16.h"
 #include "engine/parallel.h"
 
@@ -31,6 +32,10 @@ struct Dense::Primitives {
   DnnlArgs bwd_data_args, bwd_weights_args;
   // bf16 mode: src and diff_dst above are owned bf16 buffers, written by
   // FloatToBfloat16 / ActivationOp::BackwardToBf16.
+
+  // Training steps at this batch size when SplitInnerProduct::Applies
+  // (built by the first kTrain Forward): forward and backward weights.
+  std::unique_ptr<SplitInnerProduct> split;
 };
 
 namespace {
@@ -48,14 +53,6 @@ uint16_t* Bf16Data(const memory& m) {
 
 constexpr memory::data_type kBf16 = memory::data_type::bf16;
 
-float Widen(float x) { return x; }
-float Widen(uint16_t bf16) {
-  const uint32_t bits = static_cast<uint32_t>(bf16) << 16;
-  float x;
-  std::memcpy(&x, &bits, sizeof(x));
-  return x;
-}
-
 // For rows c of the row-major [rows, cols] w (f32 or bf16) and g:
 //   w_a[c] = sum_k w[c, k] a[k],   w_g[c] = sum_k w[c, k] g[c, k].
 template <typename W>
@@ -69,7 +66,7 @@ __attribute__((always_inline)) inline void RowDotsBody(
     float sg = 0.f;
     PROFUNDO_PRAGMA_(omp simd reduction(+ : sa, sg))
     for (int64_t k = 0; k < cols; ++k) {
-      const float wk = Widen(wc[k]);
+      const float wk = WidenToFloat(wc[k]);
       sa += wk * a[k];
       sg += wk * gc[k];
     }
@@ -257,6 +254,27 @@ void Dense::Forward(const Tensor& src, Tensor* dst, Mode mode, Context& ctx) {
       BindData(p.src, src.data());
       BindData(p.weights, ctx.params.value(kernel_id_));
     }
+    if (mode == Mode::kTrain && SplitInnerProduct::Applies(n, fan_in_, units)) {
+      // The activation is not fused here: applied below.
+      if (!p.split) {
+        p.split = std::make_unique<SplitInnerProduct>(
+            n, fan_in_, units, bf16() ? kBf16 : memory::data_type::f32,
+            ctx.dnnl.engine);
+      }
+      const void* src_data =
+          bf16() ? static_cast<const void*>(Bf16Data(p.src)) : src.data();
+      const void* kernel =
+          bf16()
+              ? static_cast<const void*>(ctx.params.bfloat16_value(kernel_id_))
+              : ctx.params.value(kernel_id_);
+      p.split->Forward(src_data, kernel,
+                       bias_id_ >= 0 ? ctx.params.value(bias_id_) : nullptr,
+                       dst->data());
+      if (activation_fused_) {
+        activation_.Forward(dst->data(), dst->data(), n, units, ctx.dnnl);
+      }
+      return;
+    }
     if (bias_id_ >= 0) BindData(p.bias, ctx.params.value(bias_id_));
     BindData(p.dst, dst->data());
     p.fwd.execute(ctx.dnnl.stream, p.fwd_args);
@@ -302,9 +320,20 @@ void Dense::Backward(const Tensor& src, const Tensor& dst,
       BindData(p.src, src.data());
       BindData(p.diff_dst, diff_pre);
     }
-    BindData(p.diff_weights, ctx.params.grad(kernel_id_));
-    if (bias_id_ >= 0) BindData(p.diff_bias, ctx.params.grad(bias_id_));
-    p.bwd_weights.execute(ctx.dnnl.stream, p.bwd_weights_args);
+    if (p.split) {
+      // p.split exists only for the row counts whose kTrain Forward used it.
+      const void* src_data =
+          bf16() ? static_cast<const void*>(Bf16Data(p.src)) : src.data();
+      const void* diff =
+          bf16() ? static_cast<const void*>(Bf16Data(p.diff_dst)) : diff_pre;
+      p.split->BackwardWeights(
+          src_data, diff, ctx.params.grad(kernel_id_),
+          bias_id_ >= 0 ? ctx.params.grad(bias_id_) : nullptr);
+    } else {
+      BindData(p.diff_weights, ctx.params.grad(kernel_id_));
+      if (bias_id_ >= 0) BindData(p.diff_bias, ctx.params.grad(bias_id_));
+      p.bwd_weights.execute(ctx.dnnl.stream, p.bwd_weights_args);
+    }
     if (diff_src != nullptr) {
       // bf16: p.weights is the kernel copy of the last Forward.
       if (!bf16()) BindData(p.weights, ctx.params.value(kernel_id_));

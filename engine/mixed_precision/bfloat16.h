@@ -30,6 +30,16 @@ inline uint16_t Bfloat16Bits(float x) {
                                           : rounded);
 }
 
+// The float a bf16 value stands for (exact), and the identity on floats:
+// for loops written once over f32 or bf16 data.
+inline float WidenToFloat(uint16_t bf16) {
+  const uint32_t bits = static_cast<uint32_t>(bf16) << 16;
+  float x;
+  std::memcpy(&x, &bits, sizeof(x));
+  return x;
+}
+inline float WidenToFloat(float x) { return x; }
+
 // out[i] = bf16 bits of x[i], on the calling thread: AVX512_BF16's
 // instruction where the CPU has it (1.5x faster than the vectorized loop,
 // 3% of a batch-32 training step), else AVX2 / AVX-512 / baseline loops.

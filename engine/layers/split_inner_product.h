@@ -1,0 +1,93 @@
+// SplitInnerProduct: a Dense layer's training inner products at small
+// batches, computed as two halves of the kernel's rows (the input features),
+// each half on its own thread.
+//
+// Why: at batch 32 the 784x300 layer's inner products are short (~50 us on
+// 2 threads), and oneDNN's own 2-thread split of them has each thread read
+// kernel rows that the other thread's optimizer loop wrote in the previous
+// step, and write gradient rows the other thread then updates. On the
+// 2-vCPU VMs this project runs on those cross-core handoffs dominate when
+// the vCPUs are far apart. Here thread t reads and writes only rows
+// [k0_t, k0_t + kh_t) of the kernel, its gradient and (under
+// mixed_bfloat16) its bf16 mirror, the rows the optimizer's loop gives the
+// same thread (engine/parallel.h splits flat buffers in contiguous ranges);
+// only the two [rows, units] partial products cross, once per forward.
+// bench: a batch-32 bf16 epoch of the seed BN model on 2 threads, 0.485 ->
+// 0.45 s with the vCPUs near, 0.99 -> 0.75 s far apart (README, Results).
+//
+//   forward:          dst = (src[:, half 0] . kernel[half 0, :]
+//                            + src[:, half 1] . kernel[half 1, :]) + bias
+//   backward weights: diff_kernel[half t, :] = src[:, half t]^T . diff_dst,
+//                     diff_bias = column sums of diff_dst
+//
+// Two 1-thread oneDNN matmuls on strided views of the caller's buffers
+// (src [rows, fan_in] and kernel [fan_in, units] row-major, Keras's layout),
+// f32 or bf16 inputs with f32 accumulation and outputs. The result does not
+// depend on the team size: on one thread the halves run one after the
+// other, the same primitives on the same data, and the partial products
+// are added in the same order (bit-identical; tested). On a team of more
+// than 2 threads each half runs on the whole team in turn.
+//
+// Owns its primitives, scratchpads, streams and the second half's partial
+// product. Not thread-safe (one layer, one thread at a time).
+#ifndef PROFUNDO_ENGINE_LAYERS_SPLIT_INNER_PRODUCT_H_
+#define PROFUNDO_ENGINE_LAYERS_SPLIT_INNER_PRODUCT_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "dnnl.hpp"
+#include "engine/layers/dnnl_util.h"
+
+namespace profundo {
+
+class SplitInnerProduct {
+ public:
+  // Whether a Dense layer's training step at `rows` rows uses the split:
+  // small batches of layers large enough for the handoffs to matter.
+  static constexpr int64_t kMaxRows = 64;
+  static constexpr int64_t kMinKernel = 65536;  // fan_in x units
+  static bool Applies(int64_t rows, int64_t fan_in, int64_t units) {
+    return rows > 0 && rows <= kMaxRows && fan_in >= 2 &&
+           fan_in * units >= kMinKernel;
+  }
+
+  // For `rows` x `fan_in` src, `fan_in` x `units` kernel and `rows` x
+  // `units` diff_dst of element `type` (f32 or bf16). Throws dnnl::error
+  // (callers run it under RunDnnl).
+  SplitInnerProduct(int64_t rows, int64_t fan_in, int64_t units,
+                    dnnl::memory::data_type type, const dnnl::engine& engine);
+
+  // dst [rows, units] = src . kernel + bias (bias null: none).
+  void Forward(const void* src, const void* kernel, const float* bias,
+               float* dst);
+  // diff_kernel [fan_in, units] = src^T . diff_dst; diff_bias [units] (if
+  // not null) = sum over rows of diff_dst.
+  void BackwardWeights(const void* src, const void* diff_dst,
+                       float* diff_kernel, float* diff_bias);
+
+ private:
+  struct Half {
+    int64_t k0 = 0, kh = 0;  // kernel rows [k0, k0 + kh)
+    dnnl::matmul fwd, bwd;
+    dnnl::memory fwd_src, fwd_kernel, fwd_dst, bwd_src, bwd_diff_dst,
+        bwd_diff_kernel;
+    DnnlArgs fwd_args, bwd_args;
+    dnnl::stream stream;
+  };
+  // Runs task(t) for t = 0, 1: on a team of exactly 2 threads one each,
+  // else one after the other on the calling thread's team; `after(t)` then
+  // runs on thread t (both halves done) or once with t = -1.
+  template <typename Task, typename After>
+  void RunHalves(const Task& task, const After& after);
+  void* At(const void* base, int64_t elements) const;
+
+  int64_t rows_, fan_in_, units_;
+  size_t element_bytes_;
+  Half half_[2];
+  std::vector<float> partial_;  // [rows, units]: half 1's forward product
+};
+
+}  // namespace profundo
+
+#endif  // PROFUNDO_ENGINE_LAYERS_SPLIT_INNER_PRODUCT_H_
