@@ -12,8 +12,9 @@
 // mixed_bfloat16) its bf16 mirror, the rows the optimizer's loop gives the
 // same thread (engine/parallel.h splits flat buffers in contiguous ranges);
 // only the two [rows, units] partial products cross, once per forward.
-// bench: a batch-32 bf16 epoch of the seed BN model on 2 threads, 0.485 ->
-// 0.45 s with the vCPUs near, 0.99 -> 0.75 s far apart (README, Results).
+// bench: a batch-32 bf16 epoch of the seed BN model on 2 threads, ~0.50 ->
+// ~0.45 s with the vCPUs near; forced onto both threads far apart, 0.99 ->
+// 0.75 s (README, Results).
 //
 //   forward:          dst = (src[:, half 0] . kernel[half 0, :]
 //                            + src[:, half 1] . kernel[half 1, :]) + bias
