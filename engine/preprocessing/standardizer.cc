@@ -2,7 +2,24 @@
 
 #include <cmath>
 
+#include "engine/parallel.h"
+
 namespace profundo {
+
+namespace {
+
+// row = (row - mean) * inv_std for each of n rows of f features.
+PROFUNDO_TARGET_CLONES
+void StandardizeRows(float* x, int64_t n, int64_t f, const float* mean,
+                     const float* inv_std) {
+  for (int64_t i = 0; i < n; ++i) {
+    float* row = x + i * f;
+    PROFUNDO_SIMD
+    for (int64_t j = 0; j < f; ++j) row[j] = (row[j] - mean[j]) * inv_std[j];
+  }
+}
+
+}  // namespace
 
 void Standardizer::Fit(const Tensor& x) {
   const int64_t n = x.rank() == 0 ? 0 : x.dim(0);
@@ -26,23 +43,24 @@ void Standardizer::Fit(const Tensor& x) {
     const double s = n ? std::sqrt(sum2[j] / n) : 0.0;
     std_[j] = s > 1e-7 ? static_cast<float>(s) : 1.0f;
   }
+  SetInverseStd();
+}
+
+void Standardizer::SetInverseStd() {
+  inv_std_.resize(std_.size());
+  for (size_t j = 0; j < std_.size(); ++j) inv_std_[j] = 1.0f / std_[j];
 }
 
 void Standardizer::Apply(Tensor* x) const {
   if (!fitted()) return;
   const int64_t f = x->row_size();
-  const int64_t n = x->size() / f;
-  std::vector<float> inv(f);
-  for (int64_t j = 0; j < f; ++j) inv[j] = 1.0f / std_[j];
-  for (int64_t i = 0; i < n; ++i) {
-    float* row = x->data() + i * f;
-    for (int64_t j = 0; j < f; ++j) row[j] = (row[j] - mean_[j]) * inv[j];
-  }
+  StandardizeRows(x->data(), x->size() / f, f, mean_.data(), inv_std_.data());
 }
 
 void Standardizer::Set(std::vector<float> mean, std::vector<float> std) {
   mean_ = std::move(mean);
   std_ = std::move(std);
+  SetInverseStd();
 }
 
 }  // namespace profundo

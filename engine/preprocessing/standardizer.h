@@ -2,6 +2,9 @@
 // training split, stored with the model (SPEC.md "Input standardization").
 // A feature with zero variance gets std 1 (it becomes x - mean).
 //
+// Apply runs once per batch of every fit, evaluation and prediction (a
+// vectorized loop over rows with the inverse std computed once).
+//
 // Value type; Apply is const and thread-safe.
 #ifndef PROFUNDO_ENGINE_PREPROCESSING_STANDARDIZER_H_
 #define PROFUNDO_ENGINE_PREPROCESSING_STANDARDIZER_H_
@@ -25,8 +28,11 @@ class Standardizer {
   void Set(std::vector<float> mean, std::vector<float> std);
 
  private:
+  void SetInverseStd();
+
   std::vector<float> mean_;
   std::vector<float> std_;
+  std::vector<float> inv_std_;  // 1 / std_
 };
 
 }  // namespace profundo
