@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <utility>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
@@ -291,6 +292,12 @@ void Model::ApplyHead(Tensor* out) {
 const Tensor& Model::ForwardBatch(Mode mode) {
   Context ctx{dnnl_, params_, rng_};
   for (size_t i = first_computing_layer_; i < layers_.size(); ++i) {
+    if (mode != Mode::kTrain && layers_[i]->IdentityIn(mode)) {
+      // Same shape in and out: the buffers trade places, nothing is copied
+      // (and nothing allocated: both keep their size for the next batch).
+      std::swap(acts_[i], acts_[i + 1]);
+      continue;
+    }
     layers_[i]->Forward(acts_[i], &acts_[i + 1], mode, ctx);
   }
   if (!fused_head_) return acts_.back();

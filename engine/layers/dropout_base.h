@@ -32,6 +32,9 @@ class DropoutBase : public Layer {
   void Backward(const Tensor& src, const Tensor& dst, const Tensor& diff_dst,
                 Tensor* diff_src, Context& ctx) override;
   bool stochastic() const override { return true; }
+  bool IdentityIn(Mode mode) const override {
+    return mode != Mode::kTrain && (rate_ == 0 || !ActiveIn(mode));
+  }
 
   // What a kept and a dropped unit become.
   struct Transform {

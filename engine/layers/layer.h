@@ -90,6 +90,11 @@ class Layer {
   // (dropout layers); MC prediction needs at least one.
   virtual bool stochastic() const { return false; }
 
+  // True if Forward in `mode` (never kTrain) only copies src to dst
+  // (Dropout outside training): the model then hands the next layer the
+  // batch itself instead of calling Forward.
+  virtual bool IdentityIn(Mode mode) const { return false; }
+
   // True for layers whose Forward only reshapes (dst holds src's values in
   // the same order: Flatten). The model gathers a batch straight into the
   // output of its leading reshape-only layers and skips them.

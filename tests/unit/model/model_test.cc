@@ -572,6 +572,52 @@ TEST(ModelTest, InputBatchNormalizationColumnSumsTrainLikeTheFullBackward) {
   for (int e = 0; e < 2; ++e) EXPECT_NEAR(loss_sums[e], loss_full[e], 1e-5);
 }
 
+// Outside training a Dropout passes the batch on (Layer::IdentityIn): a
+// model with Dropout layers predicts and evaluates exactly as the same
+// weights without them, also when a Dropout is the first layer or two
+// follow each other (one with rate 0); MC passes still drop units.
+TEST(ModelTest, DropoutLayersPassTheBatchOnOutsideTraining) {
+  const std::string tail = R"(
+    "loss": "sparse_categorical_crossentropy",
+    "optimizer": {"sgd": {}}})";
+  auto with = Model::Create(SpecFromJson(R"({"layers": [
+      {"dropout": {"rate": 0.3, "input_shape": [6]}},
+      {"dense": {"units": 8, "activation": "elu"}},
+      {"dropout": {"rate": 0.2}},
+      {"dropout": {"rate": 0.0}},
+      {"dense": {"units": 3, "activation": "softmax"}}],)" +
+                                         tail),
+                            5);
+  auto without = Model::Create(SpecFromJson(R"({"layers": [
+      {"dense": {"units": 8, "activation": "elu", "input_shape": [6]}},
+      {"dense": {"units": 3, "activation": "softmax"}}],)" +
+                                            tail),
+                               5);
+  ASSERT_TRUE(with.ok()) << with.status();
+  ASSERT_TRUE(without.ok()) << without.status();
+  ASSERT_EQ((*with)->parameters().trainable_values().size(),
+            (*without)->parameters().trainable_values().size());
+  (*with)->parameters().trainable_values() =
+      (*without)->parameters().trainable_values();
+  const Dataset d = Blobs(50, 6, 3, 9);
+  for (int round = 0; round < 2; ++round) {  // buffers reused after a swap
+    auto a = (*with)->Predict(d.x, 16);
+    auto b = (*without)->Predict(d.x, 16);
+    ASSERT_TRUE(a.ok() && b.ok());
+    EXPECT_EQ(a->values(), b->values());
+    auto ea = (*with)->Evaluate(d);
+    auto eb = (*without)->Evaluate(d);
+    ASSERT_TRUE(ea.ok() && eb.ok());
+    EXPECT_EQ(ea->loss, eb->loss);
+    EXPECT_EQ(ea->accuracy, eb->accuracy);
+  }
+  auto mc = (*with)->PredictMc(d.x, 8);
+  ASSERT_TRUE(mc.ok()) << mc.status();
+  double spread = 0;
+  for (float v : mc->std.values()) spread += v;
+  EXPECT_GT(spread, 0.0);  // the MC passes differ
+}
+
 // A leading Flatten is skipped (the batch is gathered straight into its
 // output): the same model without it, on the flattened data, gives the same
 // bits in training, evaluation and (MC) prediction.
