@@ -292,7 +292,7 @@ void Model::ApplyHead(Tensor* out) {
 const Tensor& Model::ForwardBatch(Mode mode) {
   Context ctx{dnnl_, params_, rng_};
   for (size_t i = first_computing_layer_; i < layers_.size(); ++i) {
-    if (mode != Mode::kTrain && layers_[i]->IdentityIn(mode)) {
+    if (layers_[i]->IdentityIn(mode)) {
       // Same shape in and out: the buffers trade places, nothing is copied
       // (and nothing allocated: both keep their size for the next batch).
       std::swap(acts_[i], acts_[i + 1]);

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <cstring>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -34,7 +33,8 @@ struct Dense::Primitives {
   // FloatToBfloat16 / ActivationOp::BackwardToBf16.
 
   // Training steps at this batch size when SplitInnerProduct::Applies
-  // (built by the first kTrain Forward): forward and backward weights.
+  // (built by the first kTrain Forward): forward and backward weights;
+  // bwd_weights is then not built.
   std::unique_ptr<SplitInnerProduct> split;
 };
 
@@ -187,7 +187,6 @@ void Dense::BuildBackward(Primitives& p, int64_t n, DnnlContext& dnnl) {
   const memory::desc src_md = p.fwd_pd.src_desc();
   const memory::desc w_md = p.fwd_pd.weights_desc();
   p.diff_src = UnboundMemory(diff_src_md, dnnl.engine);
-  p.diff_weights = UnboundMemory(diff_w_md, dnnl.engine);
   memory::desc dst_md;
   if (bf16()) {
     dst_md = RowMajorMd(n, units, kBf16);
@@ -205,7 +204,11 @@ void Dense::BuildBackward(Primitives& p, int64_t n, DnnlContext& dnnl) {
                      {DNNL_ARG_WEIGHTS, p.weights},
                      {DNNL_ARG_DIFF_SRC, p.diff_src}};
   AddScratchpad(data_pd, dnnl.engine, &p.bwd_data_args);
+  p.has_bwd = true;
+  ++bwd_builds_;
+  if (p.split) return;  // it computes the weights' gradients
 
+  p.diff_weights = UnboundMemory(diff_w_md, dnnl.engine);
   p.bwd_weights_args = {{DNNL_ARG_SRC, p.src},
                         {DNNL_ARG_DIFF_DST, p.diff_dst},
                         {DNNL_ARG_DIFF_WEIGHTS, p.diff_weights}};
@@ -221,8 +224,7 @@ void Dense::BuildBackward(Primitives& p, int64_t n, DnnlContext& dnnl) {
   }
   p.bwd_weights = dnnl::inner_product_backward_weights(weights_pd);
   AddScratchpad(weights_pd, dnnl.engine, &p.bwd_weights_args);
-  p.has_bwd = true;
-  bwd_builds_ += 2;
+  ++bwd_builds_;
 }
 
 void Dense::ConvertKernel(Context& ctx) {
@@ -245,6 +247,7 @@ void Dense::Forward(const Tensor& src, Tensor* dst, Mode mode, Context& ctx) {
   dst->Resize({n, units});
   if (n == 0) return;
   const ScopedTeamSize team(TeamForMacs(n * fan_in_ * units));
+  bool activation_done = activation_fused_;  // a post-op of the inner product
   RunDnnl(name(), [&] {
     if (bf16()) ConvertKernel(ctx);  // before Get: entries share the copy
     Primitives& p = Get(n, ctx.dnnl);
@@ -255,7 +258,7 @@ void Dense::Forward(const Tensor& src, Tensor* dst, Mode mode, Context& ctx) {
       BindData(p.weights, ctx.params.value(kernel_id_));
     }
     if (mode == Mode::kTrain && SplitInnerProduct::Applies(n, fan_in_, units)) {
-      // The activation is not fused here: applied below.
+      activation_done = false;  // no post-ops: applied below
       if (!p.split) {
         p.split = std::make_unique<SplitInnerProduct>(
             n, fan_in_, units, bf16() ? kBf16 : memory::data_type::f32,
@@ -270,9 +273,6 @@ void Dense::Forward(const Tensor& src, Tensor* dst, Mode mode, Context& ctx) {
       p.split->Forward(src_data, kernel,
                        bias_id_ >= 0 ? ctx.params.value(bias_id_) : nullptr,
                        dst->data());
-      if (activation_fused_) {
-        activation_.Forward(dst->data(), dst->data(), n, units, ctx.dnnl);
-      }
       return;
     }
     if (bias_id_ >= 0) BindData(p.bias, ctx.params.value(bias_id_));
@@ -280,7 +280,7 @@ void Dense::Forward(const Tensor& src, Tensor* dst, Mode mode, Context& ctx) {
     p.fwd.execute(ctx.dnnl.stream, p.fwd_args);
     ctx.dnnl.stream.wait();
   });
-  if (!activation_fused_) {
+  if (!activation_done) {
     activation_.Forward(dst->data(), dst->data(), n, units, ctx.dnnl);
   }
 }

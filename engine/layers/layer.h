@@ -90,9 +90,9 @@ class Layer {
   // (dropout layers); MC prediction needs at least one.
   virtual bool stochastic() const { return false; }
 
-  // True if Forward in `mode` (never kTrain) only copies src to dst
-  // (Dropout outside training): the model then hands the next layer the
-  // batch itself instead of calling Forward.
+  // True if Forward in `mode` would only copy src to dst and leave nothing a
+  // Backward needs (Dropout outside training): the model then hands the
+  // next layer the batch itself instead of calling Forward.
   virtual bool IdentityIn(Mode mode) const { return false; }
 
   // True for layers whose Forward only reshapes (dst holds src's values in

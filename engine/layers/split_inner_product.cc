@@ -36,11 +36,9 @@ dnnl::matmul MakeMatmul(const memory::desc& a, const memory::desc& b,
 }  // namespace
 
 SplitInnerProduct::SplitInnerProduct(int64_t rows, int64_t fan_in,
-                                     int64_t units,
-                                     memory::data_type type,
+                                     int64_t units, memory::data_type type,
                                      const dnnl::engine& engine)
     : rows_(rows),
-      fan_in_(fan_in),
       units_(units),
       element_bytes_(type == memory::data_type::bf16 ? 2 : 4),
       partial_(rows * units) {

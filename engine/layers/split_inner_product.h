@@ -9,9 +9,11 @@
 // 2-vCPU VMs this project runs on those cross-core handoffs dominate when
 // the vCPUs are far apart. Here thread t reads and writes only rows
 // [k0_t, k0_t + kh_t) of the kernel, its gradient and (under
-// mixed_bfloat16) its bf16 mirror, the rows the optimizer's loop gives the
-// same thread (engine/parallel.h splits flat buffers in contiguous ranges);
-// only the two [rows, units] partial products cross, once per forward.
+// mixed_bfloat16) its bf16 mirror, nearly the rows the optimizer's loop
+// gives the same thread (engine/parallel.h splits the flat buffer of all
+// parameters in halves; for the seed BN model the boundary falls at the
+// kernel's row ~440 of 784); only the two [rows, units] partial products
+// cross, once per forward.
 // bench: a batch-32 bf16 epoch of the seed BN model on 2 threads, ~0.50 ->
 // ~0.45 s with the vCPUs near; forced onto both threads far apart, 0.99 ->
 // 0.75 s (README, Results).
@@ -83,7 +85,7 @@ class SplitInnerProduct {
   void RunHalves(const Task& task, const After& after);
   void* At(const void* base, int64_t elements) const;
 
-  int64_t rows_, fan_in_, units_;
+  int64_t rows_, units_;
   size_t element_bytes_;
   Half half_[2];
   std::vector<float> partial_;  // [rows, units]: half 1's forward product

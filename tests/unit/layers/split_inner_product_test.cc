@@ -9,7 +9,6 @@
 #include <omp.h>
 
 #include <cmath>
-#include <cstring>
 #include <memory>
 #include <vector>
 
@@ -27,20 +26,13 @@ using ::profundo::testing::Harness;
 using ::profundo::testing::RandomTensor;
 using dt = dnnl::memory::data_type;
 
-float FromBf16(uint16_t b) {
-  const uint32_t bits = static_cast<uint32_t>(b) << 16;
-  float x;
-  std::memcpy(&x, &bits, sizeof(x));
-  return x;
-}
-
 // Random inputs in f32, their bf16 bits, and the values the kernels see.
 struct Operand {
   Operand(int64_t n, Rng& rng, bool bf16) : f32(n), bits(n), seen(n) {
     for (int64_t i = 0; i < n; ++i) {
       f32[i] = static_cast<float>(2.0 * rng.UniformDouble() - 1.0);
       bits[i] = Bfloat16Bits(f32[i]);
-      seen[i] = bf16 ? FromBf16(bits[i]) : f32[i];
+      seen[i] = bf16 ? WidenToFloat(bits[i]) : f32[i];
     }
   }
   const void* data(bool bf16) const {
@@ -183,13 +175,13 @@ TEST(SplitInnerProduct, DenseTrainingStepUsesIt) {
     for (int64_t i = 0; i < 32 * 300; ++i) {
       const double y = train.data()[i];
       g[i] = dy.data()[i] * (y > 0 ? 1.0 : y + 1.0);
-      if (bf16) g[i] = FromBf16(Bfloat16Bits(static_cast<float>(g[i])));
+      if (bf16) g[i] = WidenToFloat(Bfloat16Bits(static_cast<float>(g[i])));
       want_db[i % 300] += g[i];
     }
     for (int64_t r = 0; r < 32; ++r) {
       for (int64_t k = 0; k < 784; ++k) {
         const float xs = x.at(r, k);
-        const double xv = bf16 ? FromBf16(Bfloat16Bits(xs)) : xs;
+        const double xv = bf16 ? WidenToFloat(Bfloat16Bits(xs)) : xs;
         for (int64_t j = 0; j < 300; ++j) {
           want_dk[k * 300 + j] += xv * g[r * 300 + j];
         }
