@@ -40,6 +40,10 @@ ABSL_FLAG(int, threads_per_worker, 0,
 ABSL_FLAG(int, predict_threads, 2,
           "Threads serving predictions (each keeps its own copy of the "
           "models it serves).");
+ABSL_FLAG(int64_t, predict_batch_rows,
+          profundo::server::Predictor::kDefaultBatchRows,
+          "Most rows one batched prediction pass takes (concurrent small "
+          "requests share a pass), 1..64.");
 ABSL_FLAG(int, training_nice, 0,
           "Nice value (0..19) of the training threads: higher lets "
           "predictions take the cores from a running training job.");
@@ -142,6 +146,7 @@ int main(int argc, char** argv) {
     options.threads_per_worker = std::max(1, cores / options.workers);
   }
   options.predict_threads = absl::GetFlag(FLAGS_predict_threads);
+  options.predict_batch_rows = absl::GetFlag(FLAGS_predict_batch_rows);
   options.training_nice = absl::GetFlag(FLAGS_training_nice);
   options.max_upload_bytes = absl::GetFlag(FLAGS_max_upload_bytes);
   options.max_queued_jobs = absl::GetFlag(FLAGS_max_queued_jobs);

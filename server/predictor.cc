@@ -146,6 +146,8 @@ v1::PredictResponse MakeResponse(const ModelVersionRecord& version,
 
 Predictor::Predictor(Catalog* catalog, BlobStore* blobs, Options options)
     : catalog_(catalog), blobs_(blobs), options_(options) {
+  options_.max_batch_rows =
+      std::clamp<int64_t>(options_.max_batch_rows, 1, kMaxBatchRows);
   caches_.resize(std::max(1, options_.threads));
   WorkerPool::Options pool;
   pool.workers = std::max(1, options_.threads);
@@ -163,6 +165,11 @@ static_assert(Predictor::kMaxBatchRows / Predictor::kRowQuantum <=
 
 int64_t Predictor::PaddedRows(int64_t rows) {
   return (rows + kRowQuantum - 1) / kRowQuantum * kRowQuantum;
+}
+
+Predictor::BatchStats Predictor::batch_stats() const {
+  std::lock_guard<std::mutex> lock(queue_mu_);
+  return batch_stats_;
 }
 
 void Predictor::Shutdown() {
@@ -266,7 +273,7 @@ void Predictor::Predict(const v1::PredictRequest& request,
   pending.cancelled = std::move(cancelled);
   pending.done = std::move(done);
   pending.batchable = request.mc_samples() == 0 && request.batch_size() == 0 &&
-                      pending.x.dim(0) <= kMaxBatchRows;
+                      pending.x.dim(0) <= options_.max_batch_rows;
   bool full = false;
   bool start_drain = false;
   {
@@ -304,7 +311,7 @@ std::vector<Predictor::Pending> Predictor::TakeBatch() {
   const VersionPtr version = batch.front().version;
   int64_t rows = batch.front().x.dim(0);
   for (auto it = pending_.begin(); it != pending_.end();) {
-    if (it->batchable && rows + it->x.dim(0) <= kMaxBatchRows &&
+    if (it->batchable && rows + it->x.dim(0) <= options_.max_batch_rows &&
         it->version->model_id == version->model_id &&
         it->version->version.version() == version->version.version()) {
       rows += it->x.dim(0);
@@ -327,6 +334,13 @@ void Predictor::Drain(int worker) {
         return;
       }
       batch = TakeBatch();
+      if (batch.front().batchable) {
+        int64_t rows = 0;
+        for (const Pending& p : batch) rows += p.x.dim(0);
+        ++batch_stats_.batches;
+        batch_stats_.rows += rows;
+        batch_stats_.largest_rows = std::max(batch_stats_.largest_rows, rows);
+      }
     }
     std::vector<absl::StatusOr<v1::PredictResponse>> results;
     try {

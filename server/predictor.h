@@ -7,14 +7,19 @@
 // chunks of rows, answering CANCELLED.
 //
 // Batching: a prediction thread takes the oldest waiting request and, if it
-// is a plain one (mc_samples 0, batch_size unset, at most kMaxBatchRows
-// rows), every other waiting plain request for the same model version, up
-// to kMaxBatchRows rows in all, and runs them as one forward pass (rows
-// padded to a multiple of kRowQuantum: kMaxBatchRows / kRowQuantum = 8
-// shapes, what each layer's PrimitiveCache keeps). Under concurrent
-// one-image requests this reads the weights once per batch instead of once
-// per request. A row's probabilities may differ in the last bits with the
-// batch it ran in; MC-dropout and larger requests run alone.
+// is a plain one (mc_samples 0, batch_size unset, at most
+// Options::max_batch_rows rows), every other waiting plain request for the
+// same model version, up to max_batch_rows rows in all, and runs them as one
+// forward pass (rows padded to a multiple of kRowQuantum: at most
+// kMaxBatchRows / kRowQuantum = 8 shapes, what each layer's PrimitiveCache
+// keeps). Under concurrent one-image requests this reads the weights once
+// per batch instead of once per request. The default cap, 16 rows, keeps
+// the prediction threads and gRPC's threads working at the same time: with
+// 64, fifty waiting one-image requests went into one pass and the rest of
+// the server waited for it (bench/load.sh, three runs: 15.0k-15.8k
+// Predict/s at 64 against 16.2k-16.5k at 16-24; the forward costs the same
+// per row from 8 rows up). A row's probabilities may differ in the last
+// bits with the batch it ran in; MC-dropout and larger requests run alone.
 //
 // Resolving (model_id, version) to a READY version record reads the catalog
 // (two SQLite queries and the model's whole record); the results are cached
@@ -66,6 +71,8 @@ class Predictor {
     int omp_threads = 1;         // OpenMP threads of each
     int max_queued = 256;        // waiting requests (RESOURCE_EXHAUSTED past it)
     int models_per_thread = 4;   // cache size per thread
+    // Most rows one batched forward pass takes, 1..kMaxBatchRows.
+    int64_t max_batch_rows = kDefaultBatchRows;
     // max_predict_rows and max_mc_samples apply here.
     Limits limits;
   };
@@ -88,8 +95,18 @@ class Predictor {
   // Finishes the queued requests, then stops the threads.
   void Shutdown();
 
-  // Most rows one batched forward pass takes.
+  // The batched forward passes run so far (plain requests only; MC dropout
+  // and large requests run alone and are not counted).
+  struct BatchStats {
+    int64_t batches = 0;
+    int64_t rows = 0;          // requests' rows, before padding
+    int64_t largest_rows = 0;  // most rows one pass took
+  };
+  BatchStats batch_stats() const;
+
+  // The largest max_batch_rows, and its default.
   static constexpr int64_t kMaxBatchRows = 64;
+  static constexpr int64_t kDefaultBatchRows = 16;
   // A batched pass runs PaddedRows(rows) rows: the next multiple of
   // kRowQuantum (zero rows added).
   static constexpr int64_t kRowQuantum = 8;
@@ -144,7 +161,7 @@ class Predictor {
 
   Catalog* const catalog_;
   BlobStore* const blobs_;
-  const Options options_;
+  Options options_;  // set in the constructor, then read-only
   // One per prediction thread; sized before the threads start.
   std::vector<ModelCache> caches_;
   // Two locks, never held together. std::mutex, not absl::Mutex:
@@ -155,11 +172,12 @@ class Predictor {
   // model_id -> requested version (0 = latest READY) -> READY record.
   absl::flat_hash_map<std::string, absl::flat_hash_map<int64_t, Resolved>>
       resolved_ ABSL_GUARDED_BY(resolved_mu_);
-  // Guards pending_ and drains_.
-  std::mutex queue_mu_;
+  // Guards pending_, drains_ and batch_stats_.
+  mutable std::mutex queue_mu_;
   std::deque<Pending> pending_ ABSL_GUARDED_BY(queue_mu_);
   // Drain tasks queued or running on pool_ (at most options_.threads).
   int drains_ ABSL_GUARDED_BY(queue_mu_) = 0;
+  BatchStats batch_stats_ ABSL_GUARDED_BY(queue_mu_);
   std::unique_ptr<WorkerPool> pool_;
 };
 

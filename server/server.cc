@@ -39,6 +39,12 @@ absl::Status ValidateServerOptions(const ServerOptions& o, int cores) {
   if (o.predict_threads < 1) {
     return absl::InvalidArgumentError("--predict_threads must be >= 1");
   }
+  if (o.predict_batch_rows < 1 ||
+      o.predict_batch_rows > Predictor::kMaxBatchRows) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--predict_batch_rows must be in [1, ",
+                     Predictor::kMaxBatchRows, "]"));
+  }
   if (o.max_upload_bytes < 1) {
     return absl::InvalidArgumentError("--max_upload_bytes must be >= 1");
   }
@@ -102,6 +108,7 @@ absl::Status ProfundoServer::Init() {
   jobs_ = std::make_unique<JobManager>(deps, job_options);
   Predictor::Options predict_options;
   predict_options.threads = options_.predict_threads;
+  predict_options.max_batch_rows = options_.predict_batch_rows;
   predict_options.limits = options_.limits;
   predictor_ = std::make_unique<Predictor>(catalog_.get(), blobs_.get(),
                                            predict_options);

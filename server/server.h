@@ -62,6 +62,8 @@ struct ServerOptions {
   int threads_per_worker = 1;  // OpenMP threads of each
   int training_nice = 0;       // nice value of training threads, 0..19
   int predict_threads = 2;     // prediction pool size
+  // Most rows of one batched prediction pass (Predictor::Options).
+  int64_t predict_batch_rows = Predictor::kDefaultBatchRows;
   int64_t max_upload_bytes = int64_t{1} << 30;
   int max_queued_jobs = 64;
   Limits limits;  // rows, features, params, layers, spec, predict (limits.h)
@@ -95,6 +97,10 @@ class ProfundoServer {
   // One line for the log: TLS or plaintext, the token names and roles, the
   // health port. Never contains a token or key.
   std::string SecuritySummary() const;
+  // The prediction batches run so far (Predictor::batch_stats).
+  Predictor::BatchStats prediction_batches() const {
+    return predictor_->batch_stats();
+  }
   // In-process calls skip the ports' TLS and token checks: for tests and
   // callers inside this process only.
   std::shared_ptr<grpc::Channel> InProcessChannel();

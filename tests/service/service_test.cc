@@ -121,6 +121,9 @@ class ServiceTest : public ::testing::Test {
     return std::vector<float>(px.begin(), px.begin() + n * data.h * data.w);
   }
 
+  // Defined with its tests below.
+  void ExpectConcurrentPredictionsGetTheirOwnRows(int64_t max_batch_rows);
+
   std::unique_ptr<ProfundoServer> server_;
   std::unique_ptr<Stub> stub_;
 };
@@ -533,7 +536,10 @@ TEST_F(ServiceTest, PredictServesTheLatestReadyVersion) {
 // Concurrent plain predictions share forward passes (Predictor batching):
 // each caller still gets the answer for its own rows, as a lone request
 // would (to float rounding), and a malformed request in a batch fails alone.
-TEST_F(ServiceTest, ConcurrentPredictionsGetTheirOwnRows) {
+// No pass takes more than `max_batch_rows` rows, and every request's rows
+// are counted once.
+void ServiceTest::ExpectConcurrentPredictionsGetTheirOwnRows(
+    int64_t max_batch_rows) {
   Synthetic data;
   v1::Dataset ds = MustUpload(data);
   absl::StatusOr<v1::Job> job = Submit(TinySpec(), ds.id(), Config(1));
@@ -545,25 +551,30 @@ TEST_F(ServiceTest, ConcurrentPredictionsGetTheirOwnRows) {
   };
   std::vector<v1::PredictResponse> alone(40);
   for (int r = 0; r < 40; ++r) {
-    absl::StatusOr<v1::PredictResponse> p = Predict(job->model_id(), rows(r, 1), {1, 16});
+    absl::StatusOr<v1::PredictResponse> p =
+        Predict(job->model_id(), rows(r, 1), {1, 16});
     ASSERT_TRUE(p.ok()) << p.status();
     alone[r] = *p;
   }
   constexpr int kThreads = 12;
   std::vector<std::thread> threads;
   std::vector<std::string> failures(kThreads);
+  std::vector<int64_t> rows_sent(kThreads, 0);
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < 20; ++i) {
         const int first = (t * 7 + i * 3) % 38;
         const int n = 1 + (t + i) % 3;  // 1 to 3 rows
         if (t == 0 && i % 5 == 0) {     // wrong row size: fails alone
+          ++rows_sent[t];
           if (!absl::IsInvalidArgument(
-                  Predict(job->model_id(), std::vector<float>(15), {1, 15}).status())) {
+                  Predict(job->model_id(), std::vector<float>(15), {1, 15})
+                      .status())) {
             failures[t] = "a malformed request did not fail with INVALID_ARGUMENT";
           }
           continue;
         }
+        rows_sent[t] += n;
         absl::StatusOr<v1::PredictResponse> p =
             Predict(job->model_id(), rows(first, n), {n, 4, 4});
         if (!p.ok() || p->top_class_size() != n ||
@@ -585,6 +596,27 @@ TEST_F(ServiceTest, ConcurrentPredictionsGetTheirOwnRows) {
   }
   for (std::thread& t : threads) t.join();
   for (const std::string& f : failures) EXPECT_EQ(f, "");
+  int64_t rows_in_all = 40;  // the lone predictions
+  for (int64_t r : rows_sent) rows_in_all += r;
+  const Predictor::BatchStats stats = server_->prediction_batches();
+  EXPECT_EQ(stats.rows, rows_in_all);
+  EXPECT_LE(stats.largest_rows, max_batch_rows);
+  EXPECT_GE(stats.largest_rows, 1);
+  EXPECT_GE(stats.batches, (rows_in_all + max_batch_rows - 1) / max_batch_rows);
+  EXPECT_LE(stats.batches, 40 + kThreads * 20);  // one per request at most
+}
+
+TEST_F(ServiceTest, ConcurrentPredictionsGetTheirOwnRows) {
+  ExpectConcurrentPredictionsGetTheirOwnRows(Predictor::kDefaultBatchRows);
+}
+
+// --predict_batch_rows=4: one- to three-row requests still share passes of
+// at most 4 rows.
+TEST_F(ServiceTest, ConcurrentPredictionsWithASmallBatchCap) {
+  ServerOptions options;
+  options.predict_batch_rows = 4;
+  Start(options);
+  ExpectConcurrentPredictionsGetTheirOwnRows(4);
 }
 
 // A batched forward pass runs its rows padded to the next multiple of 8:
@@ -786,6 +818,15 @@ TEST(ServerOptionsTest, FlagsAreValidated) {
   EXPECT_THAT(std::string(ValidateServerOptions(o, 4).message()),
               HasSubstr("--predict_threads"));
   o.predict_threads = 1;
+  for (int64_t rows : {int64_t{0}, Predictor::kMaxBatchRows + 1}) {
+    o.predict_batch_rows = rows;
+    EXPECT_THAT(std::string(ValidateServerOptions(o, 4).message()),
+                HasSubstr("--predict_batch_rows must be in [1, 64]"));
+  }
+  o.predict_batch_rows = 1;
+  EXPECT_TRUE(ValidateServerOptions(o, 4).ok());
+  o.predict_batch_rows = Predictor::kMaxBatchRows;
+  EXPECT_TRUE(ValidateServerOptions(o, 4).ok());
   o.training_nice = 20;
   EXPECT_THAT(std::string(ValidateServerOptions(o, 4).message()),
               HasSubstr("--training_nice"));
