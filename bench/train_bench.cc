@@ -30,6 +30,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "bench/bench_util.h"
@@ -46,6 +47,9 @@ ABSL_FLAG(int, epochs, 2, "train: epochs");
 ABSL_FLAG(std::string, dtype_policy, "",
           "train: overrides the spec's dtype_policy (float32 | mixed_bfloat16)");
 ABSL_FLAG(int, batch_size, 32, "train: batch size");
+ABSL_FLAG(std::string, step_team, "auto",
+          "train: how steps use the threads: auto (TeamSizeTuner) | whole | "
+          "halves (kKernelHalves) | one");
 ABSL_FLAG(int64_t, seed, 42, "train: seed of weights, shuffles and masks");
 ABSL_FLAG(int64_t, limit, 0, "train: use only the first N training images");
 ABSL_FLAG(int, mc_samples, 0, "train: then time MC dropout over the test set");
@@ -156,6 +160,18 @@ absl::Status RunTrain(int threads) {
   FitOptions fit;
   fit.epochs = absl::GetFlag(FLAGS_epochs);
   fit.batch_size = absl::GetFlag(FLAGS_batch_size);
+  const std::string step_team = absl::GetFlag(FLAGS_step_team);
+  if (step_team == "whole") {
+    fit.step_team = StepTeam::kWhole;
+  } else if (step_team == "halves") {
+    fit.step_team = StepTeam::kKernelHalves;
+  } else if (step_team == "one") {
+    fit.step_team = StepTeam::kOne;
+  } else if (step_team != "auto") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--step_team is \"", step_team,
+                     "\"; it must be auto, whole, halves or one"));
+  }
   const auto fit_start = std::chrono::steady_clock::now();
   const std::clock_t fit_cpu_start = std::clock();
   PROFUNDO_ASSIGN_OR_RETURN(History history, model->Fit(data.train, std::move(fit)));

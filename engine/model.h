@@ -32,6 +32,7 @@
 #include "engine/losses/loss.h"
 #include "engine/metrics/accuracy.h"
 #include "engine/optimizers/optimizer.h"
+#include "engine/parallel.h"
 #include "engine/parameters.h"
 #include "engine/preprocessing/standardizer.h"
 #include "engine/rng.h"
@@ -86,6 +87,11 @@ struct FitOptions {
   // health (engine/health/layer_health.h) and calls on_health with it.
   int health_every = 0;
   std::function<void(const HealthReport&)> on_health;
+  // Every step in this mode instead of TeamSizeTuner's choice (for tests
+  // and benchmarks; engine/parallel.h). kKernelHalves runs a step that
+  // splits no kernel (the first, before Dense has split) on one thread, and
+  // every step when the caller's team is one thread.
+  std::optional<StepTeam> step_team;
 };
 
 // TrainConfig.health_every_steps when unset (its measured cost is in the
@@ -211,6 +217,10 @@ class Model {
   Tensor& BatchInput() { return acts_[first_computing_layer_]; }
   // Loss (with regularization) and gradients for the last ForwardBatch.
   double BackwardBatch(const Tensor& y);
+  // Whether a training step of `rows` rows splits a kernel's rows between
+  // two threads (a kernel its Dense marked, Parameter::split_row, and
+  // SplitInnerProduct::Applies at `rows`): kKernelHalves is worth trying.
+  bool SplitsKernels(int64_t rows) const;
   double RegularizationPenalty() const;
   void AddRegularizationGradients();
   void ApplyHead(Tensor* out);

@@ -11,12 +11,22 @@
 
 #include "absl/strings/str_cat.h"
 #include "engine/flush_denormals.h"
+#include "engine/layers/split_inner_product.h"
 #include "engine/model.h"
 #include "engine/parallel.h"
 #include "engine/status_macros.h"
 #include "engine/team_size_tuner.h"
 
 namespace profundo {
+
+bool Model::SplitsKernels(int64_t rows) const {
+  return std::any_of(
+      params_.params().begin(), params_.params().end(),
+      [rows](const Parameter& p) {
+        return p.trainable && p.split_row > 0 && p.shape.size() == 2 &&
+               SplitInnerProduct::Applies(rows, p.shape[0], p.shape[1]);
+      });
+}
 
 // The running fit as callbacks see it.
 class Model::FitControl final : public TrainingControl {
@@ -173,7 +183,8 @@ absl::StatusOr<History> Model::Fit(const Dataset& train, FitOptions options) {
     health.emplace(layers_, params_);
   }
   HealthReport report;
-  TeamSizeTuner tuner(omp_get_max_threads());
+  const int team_size = omp_get_max_threads();
+  TeamSizeTuner tuner(team_size);
   for (int epoch = start_epoch; epoch < options.epochs && !control.stop();
        ++epoch) {
     for (auto& cb : options.callbacks) cb->OnEpochBegin(epoch, control);
@@ -195,8 +206,14 @@ absl::StatusOr<History> Model::Fit(const Dataset& train, FitOptions options) {
       const int64_t b = step * options.batch_size;
       const int64_t e = std::min(n, b + options.batch_size);
       const auto step_start = std::chrono::steady_clock::now();
-      std::optional<ScopedTeamSize> team(std::in_place,
-                                         tuner.TeamForStep(e - b));
+      const bool halves = SplitsKernels(e - b);
+      StepTeam mode = options.step_team.has_value()
+                          ? *options.step_team
+                          : tuner.ModeForStep(e - b, halves);
+      if (mode == StepTeam::kKernelHalves && (!halves || team_size < 2)) {
+        mode = StepTeam::kOne;  // nothing split, or one thread asked for
+      }
+      std::optional<ScopedStepTeam> team(std::in_place, mode, team_size);
       GatherRows(data.x, &order, b, e, batch_sample_shape_, &BatchInput());
       GatherRows(data.y, &order, b, e, y_sample, &y_batch);
       const Tensor& out = ForwardBatch(Mode::kTrain);

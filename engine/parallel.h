@@ -74,6 +74,71 @@ class ScopedTeamSize {
   int restore_ = 0;  // 0: nothing to restore
 };
 
+// How a training step uses the calling thread's OpenMP team (TeamSizeTuner
+// chooses, Model::Fit applies it with ScopedStepTeam):
+//   kWhole         every parallel region on the whole team;
+//   kKernelHalves  one thread, except the work on the two row halves of
+//                  the kernels that SplitInnerProduct splits (its products,
+//                  Dense's column sums and the optimizer's update of those
+//                  rows), which runs on two threads, thread t on half t;
+//   kOne           one thread.
+// kKernelHalves is for two vCPUs far apart: each half of the big kernel
+// stays in one core's cache and little else crosses between them (two
+// [rows, units] products and the column sums per step), where on the whole
+// team every small layer's data does. The results do not depend on it.
+enum class StepTeam { kWhole, kKernelHalves, kOne };
+
+namespace parallel_internal {
+// The calling thread is in a kKernelHalves step.
+inline thread_local bool kernel_halves_step = false;
+}  // namespace parallel_internal
+
+// Whether work split in two halves (thread t on half t) runs on two
+// threads: the calling thread's team has exactly two, or it is in a
+// kKernelHalves step; never inside a parallel region.
+inline bool HalvesOnTwoThreads() {
+  return !omp_in_parallel() && (omp_get_max_threads() == 2 ||
+                                parallel_internal::kernel_halves_step);
+}
+// Whether the calling thread is in a kKernelHalves step.
+inline bool InKernelHalvesStep() {
+  return parallel_internal::kernel_halves_step && !omp_in_parallel();
+}
+
+// Calls task(t) for t = 0 and 1: on two threads (thread t runs task(t))
+// when HalvesOnTwoThreads(), else one after the other on the calling
+// thread.
+template <typename Task>
+void RunHalves(const Task& task) {
+  if (HalvesOnTwoThreads()) {
+#pragma omp parallel num_threads(2)
+    task(omp_get_thread_num());
+    return;
+  }
+  task(0);
+  task(1);
+}
+
+// While alive, the calling thread's steps run as `mode` says, `team` being
+// its whole team; restores the previous state. Not copyable.
+class ScopedStepTeam {
+ public:
+  ScopedStepTeam(StepTeam mode, int team)
+      : threads_(mode == StepTeam::kWhole ? team : 1),
+        restore_halves_(parallel_internal::kernel_halves_step) {
+    parallel_internal::kernel_halves_step = mode == StepTeam::kKernelHalves;
+  }
+  ~ScopedStepTeam() {
+    parallel_internal::kernel_halves_step = restore_halves_;
+  }
+  ScopedStepTeam(const ScopedStepTeam&) = delete;
+  ScopedStepTeam& operator=(const ScopedStepTeam&) = delete;
+
+ private:
+  ScopedTeamSize threads_;
+  bool restore_halves_;
+};
+
 // Calls body(begin, end) on contiguous ranges covering [0, n): one range per
 // OpenMP thread of the calling thread's team (boundaries on multiples of 16
 // elements, one cache line of floats), or body(0, n) on the calling thread

@@ -31,6 +31,11 @@ struct Parameter {
   int64_t size = 0;
   Regularizer regularizer;           // l1/l2 factors, zero when none
   std::optional<MaxNorm> constraint; // applied after every update
+  // > 0: a layer's training steps split this [fan_in, units] kernel's rows
+  // at this row between two threads (SplitInnerProduct, set by Dense); in
+  // kKernelHalves steps (engine/parallel.h) the optimizer updates rows
+  // [split_row, fan_in) on the second thread too. Not saved.
+  int64_t split_row = 0;
 };
 
 class ParameterStore {

@@ -15,21 +15,30 @@ double Median(std::vector<double> v) {
 }  // namespace
 
 TeamSizeTuner::TeamSizeTuner(int team)
-    : team_(std::max(team, 1)), chosen_(team_) {}
+    : team_(std::max(team, 1)),
+      modes_{StepTeam::kWhole, StepTeam::kOne},
+      times_(modes_.size()) {}
 
-int TeamSizeTuner::TeamForStep(int64_t rows) {
+StepTeam TeamSizeTuner::ModeForStep(int64_t rows, bool kernel_halves) {
   step_timed_ = false;
-  step_team_ = team_;
-  if (team_ == 1) return 1;
-  if (warm_rows_.insert(rows).second) return team_;  // first run: untimed
+  step_mode_ = StepTeam::kWhole;
+  if (team_ == 1) return step_mode_;
+  if (warm_rows_.insert(rows).second) return step_mode_;  // untimed
   step_timed_ = true;
   if (!probing_) {
-    step_team_ = chosen_;
-  } else {
-    // Blocks in turn, the whole team first.
-    step_team_ = (probe_step_ / kBlockSteps) % 2 == 0 ? team_ : 1;
+    step_mode_ = chosen_ == StepTeam::kKernelHalves && !kernel_halves
+                     ? StepTeam::kOne
+                     : chosen_;
+    return step_mode_;
   }
-  return step_team_;
+  if (probe_step_ == 0) {  // a probe starts: which modes it tries
+    modes_ = {StepTeam::kWhole};
+    if (kernel_halves) modes_.push_back(StepTeam::kKernelHalves);
+    modes_.push_back(StepTeam::kOne);
+    times_.assign(modes_.size(), {});
+  }
+  step_mode_ = modes_[(probe_step_ / kBlockSteps) % modes_.size()];
+  return step_mode_;
 }
 
 void TeamSizeTuner::StepTook(double seconds) {
@@ -40,16 +49,18 @@ void TeamSizeTuner::StepTook(double seconds) {
     if (since_probe_ >= kPeriodSeconds) {
       probing_ = true;
       probe_step_ = 0;
-      full_.clear();
-      one_.clear();
     }
     return;
   }
   if (probe_step_ % kBlockSteps != 0) {
-    (step_team_ == team_ ? full_ : one_).push_back(seconds);
+    times_[(probe_step_ / kBlockSteps) % modes_.size()].push_back(seconds);
   }
-  if (++probe_step_ < kProbeSteps) return;
-  chosen_ = Median(one_) < Median(full_) ? 1 : team_;
+  if (++probe_step_ < probe_steps()) return;
+  size_t best = 0;
+  for (size_t m = 1; m < modes_.size(); ++m) {
+    if (Median(times_[m]) < Median(times_[best])) best = m;
+  }
+  chosen_ = modes_[best];
   probing_ = false;
   since_probe_ = 0;
 }

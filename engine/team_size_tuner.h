@@ -1,31 +1,37 @@
-// TeamSizeTuner: chooses, while Fit runs, whether each training step uses
-// the caller's whole OpenMP team or one thread, by timing both now and then.
+// TeamSizeTuner: chooses, while Fit runs, how each training step uses the
+// caller's OpenMP team -- the whole team, one thread, or one thread with
+// the split kernels' halves on two (StepTeam, engine/parallel.h) -- by
+// timing them now and then.
 //
 // Why: a step's parallel regions hand data between the team's threads, and
 // what that costs depends on where the machine puts them. On the 2-vCPU
 // virtual machines this project runs on, the host moves the two vCPUs every
 // few seconds between cores that share a cache (a cache line's round trip
-// between them ~55 ns) and cores far apart (~320 ns); far apart, a batch-32
-// step of the seed BN model took 640 us on two threads and 475 on one, near
-// 330 on two. The engine's results do not depend on the team size (every
-// loop is split the same way for any team, engine/parallel.h, and the tests
-// check that Fit's weights are bit-identical at one and two threads), so
+// between them ~55 ns) and cores far apart (~320 ns). A batch-32 bf16
+// epoch of the seed BN model: near, 0.45 s on the whole team, 0.72 on one
+// thread; far apart, 0.75 on the whole team, 0.73 on one thread and 0.58
+// with the kernel halves on two threads (only the 784x300 layer's halves
+// and their optimizer rows cross cores, not every small layer's data). The
+// engine's results do not depend on the mode (every loop is split the same
+// way for any team, engine/parallel.h, and the tests check that Fit's
+// weights are bit-identical at one and two threads and in every mode), so
 // switching changes only the time.
 //
 // Protocol: a step whose row count has not yet run on the whole team runs on
 // it (oneDNN primitives are created for the team that first runs them, and
 // must not later run on more threads than that), untimed. Otherwise, every
 // kPeriodSeconds of timed steps, a probe runs blocks of kBlockSteps steps,
-// the whole team and one thread in turn, kBlocks of each; the first step of
-// a block is not timed (it pays for moving the data the other team size
-// left in other caches, which made single-step alternation pick the wrong
-// size when the vCPUs were far apart). The lower median of the two decides
-// the team for the steps until the next probe.
+// each mode in turn (the whole team, the kernel halves when the step has
+// split kernels, one thread), kBlocks of each; the first step of a block is
+// not timed (it pays for moving the data the other mode left in other
+// caches, which made single-step alternation pick the wrong mode when the
+// vCPUs were far apart). The lowest median decides the mode for the steps
+// until the next probe (ties: the earlier mode in that order).
 //
 // Usage (one step at a time, on the thread that trains):
 //   TeamSizeTuner tuner(omp_get_max_threads());
 //   {
-//     ScopedTeamSize team(tuner.TeamForStep(rows));   // engine/parallel.h
+//     ScopedStepTeam team(tuner.ModeForStep(rows, halves), team_size);
 //     ... the step ...
 //   }
 //   tuner.StepTook(seconds);
@@ -38,37 +44,46 @@
 #include <set>
 #include <vector>
 
+#include "engine/parallel.h"
+
 namespace profundo {
 
 class TeamSizeTuner {
  public:
-  static constexpr int kBlockSteps = 4;          // consecutive, same team
-  static constexpr int kBlocks = 2;              // per team size and probe
-  static constexpr int kProbeSteps = 2 * kBlocks * kBlockSteps;
+  static constexpr int kBlockSteps = 4;          // consecutive, same mode
+  static constexpr int kBlocks = 2;              // per mode and probe
   static constexpr double kPeriodSeconds = 0.5;  // of steps between probes
 
   // team: the caller's team size (omp_get_max_threads()).
   explicit TeamSizeTuner(int team);
 
-  // The team size for the next step, of `rows` rows.
-  int TeamForStep(int64_t rows);
-  // How long the step just announced by TeamForStep took.
+  // The mode of the next step, of `rows` rows; `kernel_halves`: whether
+  // the model has kernels that SplitInnerProduct splits at this row count
+  // (kKernelHalves is tried only then). A team of one thread always gets
+  // kWhole.
+  StepTeam ModeForStep(int64_t rows, bool kernel_halves);
+  // How long the step just announced by ModeForStep took.
   void StepTook(double seconds);
 
-  // The team size steps use between probes (the whole team until the first
-  // probe has decided).
-  int chosen() const { return chosen_; }
+  // The mode steps use between probes (kWhole until the first probe has
+  // decided).
+  StepTeam chosen() const { return chosen_; }
+  // Steps of the current (or next) probe: kBlocks x kBlockSteps per mode.
+  int probe_steps() const {
+    return static_cast<int>(modes_.size()) * kBlocks * kBlockSteps;
+  }
 
  private:
   const int team_;
-  int chosen_;
+  StepTeam chosen_ = StepTeam::kWhole;
   std::set<int64_t> warm_rows_;  // row counts already run on the whole team
   bool step_timed_ = false;      // the announced step counts
-  int step_team_ = 0;            // its team size
+  StepTeam step_mode_ = StepTeam::kWhole;  // its mode
   bool probing_ = true;          // a probe is under way
   int probe_step_ = 0;           // steps of it so far
-  std::vector<double> full_, one_;  // the probe's timed steps per team size
-  double since_probe_ = 0;          // seconds of timed steps since the last
+  std::vector<StepTeam> modes_;  // the probe's modes, in turn
+  std::vector<std::vector<double>> times_;  // its timed steps, per mode
+  double since_probe_ = 0;       // seconds of timed steps since the last
 };
 
 }  // namespace profundo

@@ -263,6 +263,8 @@ void Dense::Forward(const Tensor& src, Tensor* dst, Mode mode, Context& ctx) {
         p.split = std::make_unique<SplitInnerProduct>(
             n, fan_in_, units, bf16() ? kBf16 : memory::data_type::f32,
             ctx.dnnl.engine);
+        ctx.params.param(kernel_id_).split_row =
+            SplitInnerProduct::SecondHalfRow(fan_in_);
       }
       const void* src_data =
           bf16() ? static_cast<const void*>(Bf16Data(p.src)) : src.data();
@@ -367,8 +369,7 @@ bool Dense::BackwardToColumnSums(const Tensor& src, const Tensor& dst,
       bf16() ? ctx.params.bfloat16_value(kernel_id_) : nullptr;
   const float* diff_kernel = ctx.params.grad(kernel_id_);
   const float* diff_bias = ctx.params.grad(bias_id_);
-  // Each thread takes whole rows of the kernel (input columns c).
-  ParallelColumns(units, fan_in_, [&](int64_t begin, int64_t end) {
+  auto row_dots = [&](int64_t begin, int64_t end) {
     if (kernel_bf16 != nullptr) {
       RowDotsBf16(kernel_bf16 + begin * units, diff_kernel + begin * units,
                   diff_bias, end - begin, units, src_sums->dy.data() + begin,
@@ -378,7 +379,20 @@ bool Dense::BackwardToColumnSums(const Tensor& src, const Tensor& dst,
               end - begin, units, src_sums->dy.data() + begin,
               src_sums->dy_y.data() + begin);
     }
-  });
+  };
+  if (SplitInnerProduct::Applies(src.dim(0), fan_in_, units) &&
+      HalvesOnTwoThreads()) {
+    // The split's halves: each thread reads the kernel and gradient rows
+    // its own half of the products read and wrote.
+    const int64_t half = SplitInnerProduct::SecondHalfRow(fan_in_);
+    RunHalves([&](int t) {
+      if (t == 0) row_dots(0, half);
+      if (t == 1) row_dots(half, fan_in_);
+    });
+  } else {
+    // Each thread takes whole rows of the kernel (input columns c).
+    ParallelColumns(units, fan_in_, row_dots);
+  }
   return true;
 }
 

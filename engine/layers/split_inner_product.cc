@@ -45,8 +45,8 @@ SplitInnerProduct::SplitInnerProduct(int64_t rows, int64_t fan_in,
   const memory::data_type f32 = memory::data_type::f32;
   for (int t = 0; t < 2; ++t) {
     Half& h = half_[t];
-    h.k0 = t == 0 ? 0 : fan_in / 2;
-    h.kh = t == 0 ? fan_in / 2 : fan_in - fan_in / 2;
+    h.k0 = t == 0 ? 0 : SecondHalfRow(fan_in);
+    h.kh = t == 0 ? SecondHalfRow(fan_in) : fan_in - SecondHalfRow(fan_in);
     // Strided views: src[:, k0:k0+kh], kernel[k0:k0+kh, :], src^T.
     const memory::desc src_md({rows, h.kh}, type, memory::dims{fan_in, 1});
     const memory::desc kernel_md({h.kh, units}, type, memory::dims{units, 1});
@@ -81,8 +81,8 @@ void* SplitInnerProduct::At(const void* base, int64_t elements) const {
 }
 
 template <typename Task, typename After>
-void SplitInnerProduct::RunHalves(const Task& task, const After& after) {
-  if (omp_get_max_threads() == 2 && !omp_in_parallel()) {
+void SplitInnerProduct::RunHalvesThen(const Task& task, const After& after) {
+  if (HalvesOnTwoThreads()) {
 #pragma omp parallel num_threads(2)
     {
       const int t = omp_get_thread_num();
@@ -119,7 +119,7 @@ void SplitInnerProduct::Forward(const void* src, const void* kernel,
       }
     }
   };
-  RunHalves(
+  RunHalvesThen(
       [&](int t) {
         half_[t].fwd.execute(half_[t].stream, half_[t].fwd_args);
         half_[t].stream.wait();
@@ -138,7 +138,7 @@ void SplitInnerProduct::BackwardWeights(const void* src, const void* diff_dst,
     h.bwd_diff_dst.set_data_handle(const_cast<void*>(diff_dst));
     BindData(h.bwd_diff_kernel, diff_kernel + h.k0 * units_);
   }
-  RunHalves(
+  RunHalvesThen(
       [&](int t) {
         half_[t].bwd.execute(half_[t].stream, half_[t].bwd_args);
         half_[t].stream.wait();

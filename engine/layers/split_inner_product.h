@@ -29,7 +29,11 @@
 // depend on the team size: on one thread the halves run one after the
 // other, the same primitives on the same data, and the partial products
 // are added in the same order (bit-identical; tested). On a team of more
-// than 2 threads each half runs on the whole team in turn.
+// than 2 threads each half runs on the whole team in turn. In a
+// kKernelHalves step (engine/parallel.h) the halves run on two threads
+// while the rest of the step runs on one; Dense marks the kernel
+// (Parameter::split_row) so that the optimizer updates its halves on the
+// same two threads.
 //
 // Owns its primitives, scratchpads, streams and the second half's partial
 // product. Not thread-safe (one layer, one thread at a time).
@@ -54,6 +58,8 @@ class SplitInnerProduct {
     return rows > 0 && rows <= kMaxRows && fan_in >= 2 &&
            fan_in * units >= kMinKernel;
   }
+  // The first kernel row of the second half.
+  static int64_t SecondHalfRow(int64_t fan_in) { return fan_in / 2; }
 
   // For `rows` x `fan_in` src, `fan_in` x `units` kernel and `rows` x
   // `units` diff_dst of element `type` (f32 or bf16). Throws dnnl::error
@@ -78,11 +84,12 @@ class SplitInnerProduct {
     DnnlArgs fwd_args, bwd_args;
     dnnl::stream stream;
   };
-  // Runs task(t) for t = 0, 1: on a team of exactly 2 threads one each,
-  // else one after the other on the calling thread's team; `after(t)` then
-  // runs on thread t (both halves done) or once with t = -1.
+  // Runs task(t) for t = 0, 1: on two threads one each when
+  // HalvesOnTwoThreads() (engine/parallel.h), else one after the other on
+  // the calling thread's team; `after(t)` then runs on thread t (both
+  // halves done) or once with t = -1.
   template <typename Task, typename After>
-  void RunHalves(const Task& task, const After& after);
+  void RunHalvesThen(const Task& task, const After& after);
   void* At(const void* base, int64_t elements) const;
 
   int64_t rows_, units_;

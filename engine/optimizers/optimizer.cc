@@ -110,9 +110,19 @@ void Optimizer::Step(ParameterStore& store) {
   const int64_t t = iterations_ + 1;
   step_w_ = w;
   step_w_bf16_ = w_bf16;
+  step_second_halves_.clear();
+  if (InKernelHalvesStep()) {
+    for (const Parameter& p : store.params()) {
+      if (!p.trainable || p.split_row <= 0 || p.shape.size() != 2) continue;
+      step_second_halves_.emplace_back(p.offset + p.split_row * p.shape[1],
+                                       p.offset + p.size);
+    }
+    std::sort(step_second_halves_.begin(), step_second_halves_.end());
+  }
   Update(w, g, slot_ptrs.data(), n, lr, t);
   step_w_ = nullptr;
   step_w_bf16_ = nullptr;
+  step_second_halves_.clear();
   ++iterations_;
   const std::vector<Parameter>& params = store.params();
   for (size_t id = 0; id < params.size(); ++id) {

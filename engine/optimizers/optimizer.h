@@ -110,19 +110,34 @@ class Optimizer {
                       double lr, int64_t t) = 0;
 
   // Calls body(begin, end) on ranges covering [0, n) of Update's arrays,
-  // split over the OpenMP team as ParallelRanges does; when this Step keeps
-  // a bf16 mirror, each thread then converts the weights of its range on the
-  // spot, while they are in its cache. (Writing the mirror inside the
-  // update's loop, as a fifth stream, did not scale to two threads: a
-  // batch-32 step of the seed BN model took 380 us instead of 335.)
+  // split over the OpenMP team as ParallelRanges does, or, in a
+  // kKernelHalves step (engine/parallel.h), the second halves of the split
+  // kernels (Parameter::split_row) on one thread and everything else on
+  // the calling thread. When this Step keeps a bf16 mirror, each thread then
+  // converts the weights of its range on the spot, while they are in its
+  // cache. (Writing the mirror inside the update's loop, as a fifth stream,
+  // did not scale to two threads: a batch-32 step of the seed BN model took
+  // 380 us instead of 335.) Each element is updated once, by the same code,
+  // whatever the split.
   template <typename Body>
   void UpdateRanges(int64_t n, const Body& body) {
-    ParallelRanges(n, [&](int64_t begin, int64_t end) {
+    auto run = [&](int64_t begin, int64_t end) {
+      if (begin >= end) return;
       body(begin, end);
       if (step_w_bf16_ != nullptr) {
         FloatToBfloat16Serial(step_w_ + begin, step_w_bf16_ + begin,
                               end - begin);
       }
+    };
+    if (step_second_halves_.empty()) return ParallelRanges(n, run);
+    RunHalves([&](int t) {
+      int64_t at = 0;  // thread 0: the gaps between the second halves
+      for (const auto& [begin, end] : step_second_halves_) {
+        if (t == 0) run(at, begin);
+        if (t == 1) run(begin, end);
+        at = end;
+      }
+      if (t == 0) run(at, n);
     });
   }
 
@@ -135,6 +150,9 @@ class Optimizer {
   // During Step: the weights and their bf16 mirror (null without one).
   float* step_w_ = nullptr;
   uint16_t* step_w_bf16_ = nullptr;
+  // During a kKernelHalves Step: the split kernels' second halves, as
+  // ascending [begin, end) ranges of the trainable buffer (else empty).
+  std::vector<std::pair<int64_t, int64_t>> step_second_halves_;
   std::vector<std::string> slot_names_;
   std::vector<std::vector<float>> slots_;
 };

@@ -470,19 +470,31 @@ TEST(ModelLimitsTest, NumElementsWithAZeroDimensionDoesNotOverflow) {
 // The seed's BN model on 256 samples of blob data (784 features), 2 epochs
 // with Nadam at batch 32; returns the final weights and the epoch losses.
 std::pair<std::vector<float>, std::vector<double>> TrainSeedBn(
-    const std::string& policy_field, std::string json = kSeedBn) {
+    const std::string& policy_field, std::string json = kSeedBn,
+    std::optional<StepTeam> step_team = std::nullopt) {
   json.insert(json.rfind('}'), policy_field);
   auto model = Model::Create(SpecFromJson(json), 3);
   EXPECT_TRUE(model.ok()) << model.status();
   if (!model.ok()) return {};
   FitOptions opts;
   opts.epochs = 2;
+  opts.step_team = step_team;
   auto h = (*model)->Fit(Blobs(256, 784, 10, 4), std::move(opts));
   EXPECT_TRUE(h.ok()) << h.status();
   if (!h.ok()) return {};
   std::vector<double> losses;
   for (const EpochLogs& e : h->epochs) losses.push_back(e.loss);
   return {(*model)->parameters().trainable_values(), losses};
+}
+
+// The spec's dtype_policy fields to test: float32 (the default) and, where
+// the CPU has a bf16 inner product, mixed_bfloat16.
+std::vector<std::string> PolicyFields() {
+  std::vector<std::string> policies = {""};
+  if (CheckDtypePolicySupported(DtypePolicy::kMixedBfloat16, "p").ok()) {
+    policies.push_back(R"(, "dtype_policy": "mixed_bfloat16")");
+  }
+  return policies;
 }
 
 TEST(ModelTest, Float32PolicyIsTheDefault) {
@@ -497,11 +509,7 @@ TEST(ModelTest, Float32PolicyIsTheDefault) {
 // results must not depend on it. Two threads split the 784x300 layer's
 // inner products and the optimizer's loops.
 TEST(ModelTest, OneAndTwoThreadsTrainTheSameBits) {
-  std::vector<std::string> policies = {""};
-  if (CheckDtypePolicySupported(DtypePolicy::kMixedBfloat16, "p").ok()) {
-    policies.push_back(R"(, "dtype_policy": "mixed_bfloat16")");
-  }
-  for (const std::string& policy : policies) {
+  for (const std::string& policy : PolicyFields()) {
     SCOPED_TRACE(policy);
     omp_set_num_threads(1);
     const auto [w_one, loss_one] = TrainSeedBn(policy);
@@ -511,6 +519,27 @@ TEST(ModelTest, OneAndTwoThreadsTrainTheSameBits) {
     ASSERT_FALSE(w_one.empty());
     EXPECT_TRUE(w_one == w_two);
     EXPECT_EQ(loss_one, loss_two);
+  }
+}
+
+// The same on two threads in each StepTeam mode: kKernelHalves runs the
+// 784x300 layer's halves (SplitInnerProduct), their column sums and their
+// optimizer rows on two threads and the rest of each step on one.
+TEST(ModelTest, EveryStepTeamModeTrainsTheSameBits) {
+  for (const std::string& policy : PolicyFields()) {
+    SCOPED_TRACE(policy);
+    omp_set_num_threads(2);
+    const auto [w_whole, loss_whole] =
+        TrainSeedBn(policy, kSeedBn, StepTeam::kWhole);
+    const auto [w_halves, loss_halves] =
+        TrainSeedBn(policy, kSeedBn, StepTeam::kKernelHalves);
+    const auto [w_one, loss_one] = TrainSeedBn(policy, kSeedBn, StepTeam::kOne);
+    omp_set_num_threads(1);
+    ASSERT_FALSE(w_whole.empty());
+    EXPECT_TRUE(w_halves == w_whole);
+    EXPECT_TRUE(w_one == w_whole);
+    EXPECT_EQ(loss_halves, loss_whole);
+    EXPECT_EQ(loss_one, loss_whole);
   }
 }
 
