@@ -18,8 +18,8 @@
 // allocates nothing. After a BatchNormalization on the model's input the
 // model asks for diff_src's column sums instead of diff_src
 // (BackwardToColumnSums, layer.h), which saves the largest layer's
-// backward-data inner product. Training steps of small batches on large
-// layers (SplitInnerProduct::Applies) run the forward and backward-weights
+// backward-data inner product. Training steps of batches up to 256 rows on
+// large layers (SplitInnerProduct::Applies) run the forward and backward-weights
 // products as two halves of the kernel's rows, one per thread, with the
 // activation applied after (split_inner_product.h); inference keeps the
 // one fused inner product. A layer with less than kParallelMinMacs

@@ -131,8 +131,8 @@ INSTANTIATE_TEST_SUITE_P(
 
 TEST(SplitInnerProduct, AppliesToSmallBatchesOfLargeLayers) {
   EXPECT_TRUE(SplitInnerProduct::Applies(32, 784, 300));
-  EXPECT_TRUE(SplitInnerProduct::Applies(64, 784, 300));
-  EXPECT_FALSE(SplitInnerProduct::Applies(65, 784, 300));
+  EXPECT_TRUE(SplitInnerProduct::Applies(256, 784, 300));
+  EXPECT_FALSE(SplitInnerProduct::Applies(257, 784, 300));
   EXPECT_FALSE(SplitInnerProduct::Applies(32, 300, 100));  // 30,000
   EXPECT_FALSE(SplitInnerProduct::Applies(0, 784, 300));
 }
