@@ -51,12 +51,12 @@ void BatchNormalization::Initialize(ParameterStore& store, Rng& rng) {
   std::fill_n(store.value(moving_variance_id_), features_, 1.f);
 }
 
-float BatchNormalization::Gamma(const Context& ctx, int64_t c) const {
-  return gamma_id_ >= 0 ? ctx.params.value(gamma_id_)[c] : 1.f;
+const float* BatchNormalization::GammaData(const Context& ctx) const {
+  return gamma_id_ >= 0 ? ctx.params.value(gamma_id_) : nullptr;
 }
 
-float BatchNormalization::Beta(const Context& ctx, int64_t c) const {
-  return beta_id_ >= 0 ? ctx.params.value(beta_id_)[c] : 0.f;
+const float* BatchNormalization::BetaData(const Context& ctx) const {
+  return beta_id_ >= 0 ? ctx.params.value(beta_id_) : nullptr;
 }
 
 namespace {
@@ -151,6 +151,8 @@ void BatchNormalization::Forward(const Tensor& src, Tensor* dst, Mode mode,
       train ? batch_mean_.data() : ctx.params.value(moving_mean_id_);
   const float* var =
       train ? batch_variance_.data() : ctx.params.value(moving_variance_id_);
+  const float* gamma = GammaData(ctx);
+  const float* beta = BetaData(ctx);
   ParallelColumns(rows, cols, [&](int64_t begin, int64_t end) {
     const int64_t width = end - begin;
     const float* x = src.data() + begin;
@@ -160,8 +162,8 @@ void BatchNormalization::Forward(const Tensor& src, Tensor* dst, Mode mode,
     }
     // dst = gamma (x - mean) / sqrt(var + eps) + beta = x * a + b.
     for (int64_t c = begin; c < end; ++c) {
-      a_[c] = Gamma(ctx, c) / std::sqrt(var[c] + eps);
-      b_[c] = Beta(ctx, c) - mean[c] * a_[c];
+      a_[c] = ValueOr(gamma, c, 1.f) / std::sqrt(var[c] + eps);
+      b_[c] = ValueOr(beta, c, 0.f) - mean[c] * a_[c];
     }
     ColumnAffine(x, rows, cols, width, a_.data() + begin, b_.data() + begin,
                  dst->data() + begin);
@@ -192,6 +194,7 @@ void BatchNormalization::Backward(const Tensor& src, const Tensor& dst,
   const int64_t cols = features_;
   const float eps = static_cast<float>(options_.epsilon);
   const float inv_rows = 1.f / static_cast<float>(rows);
+  const float* gamma = GammaData(ctx);
   // With xhat = (x - mean) inv, inv = 1 / sqrt(var + eps):
   //   diff_beta = sum dy, diff_gamma = sum dy xhat,
   //   dx = gamma inv (dy - diff_beta / N - xhat diff_gamma / N).
@@ -206,7 +209,7 @@ void BatchNormalization::Backward(const Tensor& src, const Tensor& dst,
       const float inv = 1.f / std::sqrt(batch_variance_[c] + eps);
       if (diff_gamma != nullptr) diff_gamma[c] = sum_dy_xc_[c] * inv;
       if (diff_beta != nullptr) diff_beta[c] = sum_dy_[c];
-      a_[c] = Gamma(ctx, c) * inv;
+      a_[c] = ValueOr(gamma, c, 1.f) * inv;
       b_[c] = sum_dy_[c] * inv_rows;
       sum_dy_xc_[c] *= inv * inv * inv_rows;
     }
@@ -218,12 +221,14 @@ void BatchNormalization::Backward(const Tensor& src, const Tensor& dst,
 }
 
 bool BatchNormalization::TakesColumnSums(const Context& ctx) const {
+  const float* gamma_data = GammaData(ctx);
+  const float* beta_data = BetaData(ctx);
   for (int64_t c = 0; c < features_; ++c) {
-    const float gamma = std::abs(Gamma(ctx, c));
+    const float gamma = std::abs(ValueOr(gamma_data, c, 1.f));
     // Negated so that a NaN takes the full backward. Far from 0, gamma xhat
     // (dst) keeps xhat's precision (no denormals).
     if (!(gamma >= kMinGamma &&
-          std::abs(Beta(ctx, c)) <= kMaxBetaOverGamma * gamma)) {
+          std::abs(ValueOr(beta_data, c, 0.f)) <= kMaxBetaOverGamma * gamma)) {
       return false;
     }
   }
@@ -238,11 +243,13 @@ void BatchNormalization::BackwardFromColumnSums(const Tensor& src,
   // gamma (TakesColumnSums: gamma is far from 0).
   float* diff_gamma = gamma_id_ >= 0 ? ctx.params.grad(gamma_id_) : nullptr;
   float* diff_beta = beta_id_ >= 0 ? ctx.params.grad(beta_id_) : nullptr;
+  const float* gamma = GammaData(ctx);
+  const float* beta = BetaData(ctx);
   for (int64_t c = 0; c < features_; ++c) {
     const float sum_dy = dst_sums.dy[c];
     if (diff_gamma != nullptr) {
-      diff_gamma[c] =
-          (dst_sums.dy_y[c] - Beta(ctx, c) * sum_dy) / Gamma(ctx, c);
+      diff_gamma[c] = (dst_sums.dy_y[c] - ValueOr(beta, c, 0.f) * sum_dy) /
+                      ValueOr(gamma, c, 1.f);
     }
     if (diff_beta != nullptr) diff_beta[c] = sum_dy;
   }
