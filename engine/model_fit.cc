@@ -23,7 +23,7 @@ bool Model::SplitsKernels(int64_t rows) const {
   return std::any_of(
       params_.params().begin(), params_.params().end(),
       [rows](const Parameter& p) {
-        return p.trainable && p.split_row > 0 && p.shape.size() == 2 &&
+        return p.rows_split() &&
                SplitInnerProduct::Applies(rows, p.shape[0], p.shape[1]);
       });
 }

@@ -118,6 +118,24 @@ void RunHalves(const Task& task) {
   task(0);
   task(1);
 }
+// The same, then, once both halves are done, after(t) on thread t of the
+// two, or after(-1) once on the calling thread when the halves ran there.
+template <typename Task, typename After>
+void RunHalves(const Task& task, const After& after) {
+  if (HalvesOnTwoThreads()) {
+#pragma omp parallel num_threads(2)
+    {
+      const int t = omp_get_thread_num();
+      task(t);
+#pragma omp barrier
+      after(t);
+    }
+    return;
+  }
+  task(0);
+  task(1);
+  after(-1);
+}
 
 // While alive, the calling thread's steps run as `mode` says, `team` being
 // its whole team; restores the previous state. Not copyable.

@@ -36,6 +36,10 @@ struct Parameter {
   // kKernelHalves steps (engine/parallel.h) the optimizer updates rows
   // [split_row, fan_in) on the second thread too. Not saved.
   int64_t split_row = 0;
+  // A trainable kernel whose rows a layer splits (split_row set).
+  bool rows_split() const {
+    return trainable && split_row > 0 && shape.size() == 2;
+  }
 };
 
 class ParameterStore {

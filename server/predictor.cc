@@ -33,6 +33,12 @@ absl::Status Invalid(absl::string_view message) {
   return absl::InvalidArgumentError(message);
 }
 
+Predictor::Options WithBatchRowsInRange(Predictor::Options options) {
+  options.max_batch_rows = std::clamp<int64_t>(options.max_batch_rows, 1,
+                                               Predictor::kMaxBatchRows);
+  return options;
+}
+
 absl::Status CallerWentAway() {
   return absl::CancelledError(
       "prediction cancelled (by the client or its deadline)");
@@ -145,9 +151,9 @@ v1::PredictResponse MakeResponse(const ModelVersionRecord& version,
 }  // namespace
 
 Predictor::Predictor(Catalog* catalog, BlobStore* blobs, Options options)
-    : catalog_(catalog), blobs_(blobs), options_(options) {
-  options_.max_batch_rows =
-      std::clamp<int64_t>(options_.max_batch_rows, 1, kMaxBatchRows);
+    : catalog_(catalog),
+      blobs_(blobs),
+      options_(WithBatchRowsInRange(options)) {
   caches_.resize(std::max(1, options_.threads));
   WorkerPool::Options pool;
   pool.workers = std::max(1, options_.threads);
@@ -321,6 +327,9 @@ std::vector<Predictor::Pending> Predictor::TakeBatch() {
       ++it;
     }
   }
+  ++batch_stats_.batches;
+  batch_stats_.rows += rows;
+  batch_stats_.largest_rows = std::max(batch_stats_.largest_rows, rows);
   return batch;
 }
 
@@ -334,13 +343,6 @@ void Predictor::Drain(int worker) {
         return;
       }
       batch = TakeBatch();
-      if (batch.front().batchable) {
-        int64_t rows = 0;
-        for (const Pending& p : batch) rows += p.x.dim(0);
-        ++batch_stats_.batches;
-        batch_stats_.rows += rows;
-        batch_stats_.largest_rows = std::max(batch_stats_.largest_rows, rows);
-      }
     }
     std::vector<absl::StatusOr<v1::PredictResponse>> results;
     try {

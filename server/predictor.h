@@ -144,7 +144,8 @@ class Predictor {
       const v1::PredictRequest& request);
   // A prediction thread's task: runs batches off pending_ until it is empty.
   void Drain(int worker);
-  // The oldest pending request and the waiting ones that may join it.
+  // The oldest pending request and the waiting ones that may join it;
+  // counts a batch of plain requests in batch_stats_.
   std::vector<Pending> TakeBatch() ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_);
   // Runs one request alone (MC dropout, batch_size set, many rows).
   absl::StatusOr<v1::PredictResponse> Run(const v1::PredictRequest& request,
@@ -161,7 +162,7 @@ class Predictor {
 
   Catalog* const catalog_;
   BlobStore* const blobs_;
-  Options options_;  // set in the constructor, then read-only
+  const Options options_;  // max_batch_rows within [1, kMaxBatchRows]
   // One per prediction thread; sized before the threads start.
   std::vector<ModelCache> caches_;
   // Two locks, never held together. std::mutex, not absl::Mutex:

@@ -1,7 +1,5 @@
 #include "engine/layers/split_inner_product.h"
 
-#include <omp.h>
-
 #include <algorithm>
 
 #include "engine/mixed_precision/bfloat16.h"
@@ -24,16 +22,26 @@ void SumRows(const T* d, int64_t rows, int64_t cols, float* sum) {
   }
 }
 
-dnnl::matmul MakeMatmul(const memory::desc& a, const memory::desc& b,
-                        const memory::desc& c, const dnnl::engine& engine,
-                        DnnlArgs* args) {
-  const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a, b, c),
+}  // namespace
+
+SplitInnerProduct::Product::Product(const memory::desc& a_md,
+                                    const memory::desc& b_md,
+                                    const memory::desc& c_md,
+                                    const dnnl::engine& engine)
+    : a(UnboundMemory(a_md, engine)),
+      b(UnboundMemory(b_md, engine)),
+      c(UnboundMemory(c_md, engine)),
+      args{{DNNL_ARG_SRC, a}, {DNNL_ARG_WEIGHTS, b}, {DNNL_ARG_DST, c}} {
+  const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a_md, b_md, c_md),
                                         LayerAttr(), engine);
-  AddScratchpad(pd, engine, args);
-  return dnnl::matmul(pd);
+  AddScratchpad(pd, engine, &args);
+  matmul = dnnl::matmul(pd);
 }
 
-}  // namespace
+void SplitInnerProduct::Product::Run(dnnl::stream& stream) {
+  matmul.execute(stream, args);
+  stream.wait();
+}
 
 SplitInnerProduct::SplitInnerProduct(int64_t rows, int64_t fan_in,
                                      int64_t units, memory::data_type type,
@@ -56,21 +64,8 @@ SplitInnerProduct::SplitInnerProduct(int64_t rows, int64_t fan_in,
                                    memory::dims{units, 1});
     const memory::desc diff_kernel_md({h.kh, units}, f32,
                                       memory::dims{units, 1});
-    h.fwd_src = UnboundMemory(src_md, engine);
-    h.fwd_kernel = UnboundMemory(kernel_md, engine);
-    h.fwd_dst = UnboundMemory(dst_md, engine);
-    h.fwd_args = {{DNNL_ARG_SRC, h.fwd_src},
-                  {DNNL_ARG_WEIGHTS, h.fwd_kernel},
-                  {DNNL_ARG_DST, h.fwd_dst}};
-    h.fwd = MakeMatmul(src_md, kernel_md, dst_md, engine, &h.fwd_args);
-    h.bwd_src = UnboundMemory(src_t_md, engine);
-    h.bwd_diff_dst = UnboundMemory(diff_dst_md, engine);
-    h.bwd_diff_kernel = UnboundMemory(diff_kernel_md, engine);
-    h.bwd_args = {{DNNL_ARG_SRC, h.bwd_src},
-                  {DNNL_ARG_WEIGHTS, h.bwd_diff_dst},
-                  {DNNL_ARG_DST, h.bwd_diff_kernel}};
-    h.bwd = MakeMatmul(src_t_md, diff_dst_md, diff_kernel_md, engine,
-                       &h.bwd_args);
+    h.fwd = Product(src_md, kernel_md, dst_md, engine);
+    h.bwd = Product(src_t_md, diff_dst_md, diff_kernel_md, engine);
     h.stream = dnnl::stream(engine);
   }
 }
@@ -80,30 +75,13 @@ void* SplitInnerProduct::At(const void* base, int64_t elements) const {
          elements * element_bytes_;
 }
 
-template <typename Task, typename After>
-void SplitInnerProduct::RunHalvesThen(const Task& task, const After& after) {
-  if (HalvesOnTwoThreads()) {
-#pragma omp parallel num_threads(2)
-    {
-      const int t = omp_get_thread_num();
-      task(t);
-#pragma omp barrier
-      after(t);
-    }
-    return;
-  }
-  task(0);
-  task(1);
-  after(-1);
-}
-
 void SplitInnerProduct::Forward(const void* src, const void* kernel,
                                 const float* bias, float* dst) {
   for (int t = 0; t < 2; ++t) {
     Half& h = half_[t];
-    h.fwd_src.set_data_handle(At(src, h.k0));
-    h.fwd_kernel.set_data_handle(At(kernel, h.k0 * units_));
-    BindData(h.fwd_dst, t == 0 ? dst : partial_.data());
+    h.fwd.a.set_data_handle(At(src, h.k0));
+    h.fwd.b.set_data_handle(At(kernel, h.k0 * units_));
+    BindData(h.fwd.c, t == 0 ? dst : partial_.data());
   }
   // dst = (half 0 + half 1) + bias, rows split between the two threads.
   auto add = [&](int64_t r0, int64_t r1) {
@@ -119,11 +97,8 @@ void SplitInnerProduct::Forward(const void* src, const void* kernel,
       }
     }
   };
-  RunHalvesThen(
-      [&](int t) {
-        half_[t].fwd.execute(half_[t].stream, half_[t].fwd_args);
-        half_[t].stream.wait();
-      },
+  RunHalves(
+      [&](int t) { half_[t].fwd.Run(half_[t].stream); },
       [&](int t) {
         if (t < 0) return add(0, rows_);
         add(t * rows_ / 2, (t + 1) * rows_ / 2);
@@ -134,23 +109,20 @@ void SplitInnerProduct::BackwardWeights(const void* src, const void* diff_dst,
                                         float* diff_kernel,
                                         float* diff_bias) {
   for (Half& h : half_) {
-    h.bwd_src.set_data_handle(At(src, h.k0));
-    h.bwd_diff_dst.set_data_handle(const_cast<void*>(diff_dst));
-    BindData(h.bwd_diff_kernel, diff_kernel + h.k0 * units_);
+    h.bwd.a.set_data_handle(At(src, h.k0));
+    h.bwd.b.set_data_handle(const_cast<void*>(diff_dst));
+    BindData(h.bwd.c, diff_kernel + h.k0 * units_);
   }
-  RunHalvesThen(
-      [&](int t) {
-        half_[t].bwd.execute(half_[t].stream, half_[t].bwd_args);
-        half_[t].stream.wait();
-      },
+  RunHalves(
+      [&](int t) { half_[t].bwd.Run(half_[t].stream); },
       [&](int t) {
         if (diff_bias == nullptr || t > 0) return;
         if (element_bytes_ == 2) {
           SumRows(static_cast<const uint16_t*>(diff_dst), rows_, units_,
-                     diff_bias);
+                  diff_bias);
         } else {
           SumRows(static_cast<const float*>(diff_dst), rows_, units_,
-                     diff_bias);
+                  diff_bias);
         }
       });
 }

@@ -80,20 +80,23 @@ class SplitInnerProduct {
                        float* diff_kernel, float* diff_bias);
 
  private:
+  // One 1-thread matmul c = a . b on unbound (strided) views.
+  struct Product {
+    Product() = default;
+    Product(const dnnl::memory::desc& a_md, const dnnl::memory::desc& b_md,
+            const dnnl::memory::desc& c_md, const dnnl::engine& engine);
+    // Runs it on `stream` and waits.
+    void Run(dnnl::stream& stream);
+    dnnl::memory a, b, c;
+    DnnlArgs args;
+    dnnl::matmul matmul;
+  };
   struct Half {
     int64_t k0 = 0, kh = 0;  // kernel rows [k0, k0 + kh)
-    dnnl::matmul fwd, bwd;
-    dnnl::memory fwd_src, fwd_kernel, fwd_dst, bwd_src, bwd_diff_dst,
-        bwd_diff_kernel;
-    DnnlArgs fwd_args, bwd_args;
+    Product fwd;  // src[:, half] . kernel[half, :]
+    Product bwd;  // src[:, half]^T . diff_dst
     dnnl::stream stream;
   };
-  // Runs task(t) for t = 0, 1: on two threads one each when
-  // HalvesOnTwoThreads() (engine/parallel.h), else one after the other on
-  // the calling thread's team; `after(t)` then runs on thread t (both
-  // halves done) or once with t = -1.
-  template <typename Task, typename After>
-  void RunHalvesThen(const Task& task, const After& after);
   void* At(const void* base, int64_t elements) const;
 
   int64_t rows_, units_;

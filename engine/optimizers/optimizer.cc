@@ -112,12 +112,12 @@ void Optimizer::Step(ParameterStore& store) {
   step_w_bf16_ = w_bf16;
   step_second_halves_.clear();
   if (InKernelHalvesStep()) {
+    // Ascending: trainable offsets grow with the parameter id.
     for (const Parameter& p : store.params()) {
-      if (!p.trainable || p.split_row <= 0 || p.shape.size() != 2) continue;
+      if (!p.rows_split()) continue;
       step_second_halves_.emplace_back(p.offset + p.split_row * p.shape[1],
                                        p.offset + p.size);
     }
-    std::sort(step_second_halves_.begin(), step_second_halves_.end());
   }
   Update(w, g, slot_ptrs.data(), n, lr, t);
   step_w_ = nullptr;
