@@ -169,10 +169,13 @@ void BM_DropoutTrain(benchmark::State& state) {
 BENCHMARK(BM_DropoutTrain)->Args({32, 784})->Args({256, 784})->Args({3200, 784})
     ->Unit(benchmark::kMicrosecond)->UseRealTime();
 
-// The BN model's 268,978 trainable weights in one flat buffer.
-void BM_OptimizerStep(benchmark::State& state, const std::string& json) {
+// The BN model's 268,978 trainable weights in one flat buffer (and, for
+// mixed_bfloat16, their bf16 mirror, written by the same step).
+void BM_OptimizerStep(benchmark::State& state, const std::string& json,
+                      bool bf16_mirror = false) {
   ParameterStore params;
   params.Add("w", {268978}, true);
+  if (bf16_mirror) params.RequestBfloat16Mirror();
   params.Allocate();
   Rng rng(3);
   for (float& g : params.grads()) g = rng.Uniform() - 0.5f;
@@ -182,6 +185,9 @@ void BM_OptimizerStep(benchmark::State& state, const std::string& json) {
   state.SetItemsProcessed(state.iterations() * 268978);
 }
 BENCHMARK_CAPTURE(BM_OptimizerStep, nadam, std::string("{\"nadam\": {}}"))
+    ->Unit(benchmark::kMicrosecond)->UseRealTime();
+BENCHMARK_CAPTURE(BM_OptimizerStep, nadam_bf16_mirror,
+                  std::string("{\"nadam\": {}}"), true)
     ->Unit(benchmark::kMicrosecond)->UseRealTime();
 BENCHMARK_CAPTURE(BM_OptimizerStep, adam, std::string("{\"adam\": {}}"))
     ->Unit(benchmark::kMicrosecond)->UseRealTime();
