@@ -7,6 +7,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "engine/layers/dnnl_util.h"
+#include "engine/layers/row_dots.h"
 #include "engine/layers/split_inner_product.h"
 #include "engine/mixed_precision/bfloat16.h"
 #include "engine/parallel.h"
@@ -52,38 +53,6 @@ uint16_t* Bf16Data(const memory& m) {
 }
 
 constexpr memory::data_type kBf16 = memory::data_type::bf16;
-
-// For rows c of the row-major [rows, cols] w (f32 or bf16) and g:
-//   w_a[c] = sum_k w[c, k] a[k],   w_g[c] = sum_k w[c, k] g[c, k].
-template <typename W>
-__attribute__((always_inline)) inline void RowDotsBody(
-    const W* w, const float* g, const float* a, int64_t rows, int64_t cols,
-    float* w_a, float* w_g) {
-  for (int64_t c = 0; c < rows; ++c) {
-    const W* wc = w + c * cols;
-    const float* gc = g + c * cols;
-    float sa = 0.f;
-    float sg = 0.f;
-    PROFUNDO_PRAGMA_(omp simd reduction(+ : sa, sg))
-    for (int64_t k = 0; k < cols; ++k) {
-      const float wk = WidenToFloat(wc[k]);
-      sa += wk * a[k];
-      sg += wk * gc[k];
-    }
-    w_a[c] = sa;
-    w_g[c] = sg;
-  }
-}
-PROFUNDO_TARGET_CLONES
-void RowDots(const float* w, const float* g, const float* a, int64_t rows,
-             int64_t cols, float* w_a, float* w_g) {
-  RowDotsBody(w, g, a, rows, cols, w_a, w_g);
-}
-PROFUNDO_TARGET_CLONES
-void RowDotsBf16(const uint16_t* w, const float* g, const float* a,
-                 int64_t rows, int64_t cols, float* w_a, float* w_g) {
-  RowDotsBody(w, g, a, rows, cols, w_a, w_g);
-}
 
 }  // namespace
 
@@ -371,7 +340,7 @@ bool Dense::BackwardToColumnSums(const Tensor& src, const Tensor& dst,
   const float* diff_bias = ctx.params.grad(bias_id_);
   auto row_dots = [&](int64_t begin, int64_t end) {
     if (kernel_bf16 != nullptr) {
-      RowDotsBf16(kernel_bf16 + begin * units, diff_kernel + begin * units,
+      RowDots(kernel_bf16 + begin * units, diff_kernel + begin * units,
                   diff_bias, end - begin, units, src_sums->dy.data() + begin,
                   src_sums->dy_y.data() + begin);
     } else {

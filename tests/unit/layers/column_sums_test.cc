@@ -15,6 +15,8 @@
 
 #include "engine/layers/batch_normalization.h"
 #include "engine/layers/dense.h"
+#include "engine/layers/row_dots.h"
+#include "engine/mixed_precision/bfloat16.h"
 #include "gtest/gtest.h"
 #include "tests/unit/layers/layer_test_util.h"
 
@@ -196,6 +198,48 @@ INSTANTIATE_TEST_SUITE_P(
                            ActivationKind::kElu, DtypePolicy::kMixedBfloat16,
                            2}),
     [](const auto& info) { return info.param.name; });
+
+// RowDots (row_dots.h), the column sums' kernel, against double loops: row
+// counts around its groups of four, widths around its 16 lanes, float and
+// bf16 rows; and each row's sums do not depend on the rows around it.
+TEST(RowDots, MatchesDoubleLoops) {
+  Rng rng(11);
+  for (int64_t rows : {1, 3, 4, 5, 9}) {
+    for (int64_t cols : {1, 15, 16, 17, 300}) {
+      SCOPED_TRACE(::testing::Message() << rows << " x " << cols);
+      const Tensor w = RandomTensor({rows, cols}, rng, -1, 1);
+      const Tensor g = RandomTensor({rows, cols}, rng, -1, 1);
+      const Tensor a = RandomTensor({cols}, rng, -1, 1);
+      std::vector<uint16_t> w16(w.size());
+      FloatToBfloat16(w.data(), w16.data(), w.size());
+      std::vector<float> got_a(rows), got_g(rows), got16_a(rows),
+          got16_g(rows), one_a(1), one_g(1);
+      RowDots(w.data(), g.data(), a.data(), rows, cols, got_a.data(),
+              got_g.data());
+      RowDots(w16.data(), g.data(), a.data(), rows, cols, got16_a.data(),
+              got16_g.data());
+      for (int64_t c = 0; c < rows; ++c) {
+        double ref_a = 0, ref_g = 0, ref16_a = 0, ref16_g = 0;
+        for (int64_t k = 0; k < cols; ++k) {
+          const double wk = w.at(c, k), w16k = WidenToFloat(w16[c * cols + k]);
+          ref_a += wk * a.data()[k];
+          ref_g += wk * g.at(c, k);
+          ref16_a += w16k * a.data()[k];
+          ref16_g += w16k * g.at(c, k);
+        }
+        const double tol = 1e-5 * std::sqrt(static_cast<double>(cols));
+        EXPECT_NEAR(got_a[c], ref_a, tol) << c;
+        EXPECT_NEAR(got_g[c], ref_g, tol) << c;
+        EXPECT_NEAR(got16_a[c], ref16_a, tol) << c;
+        EXPECT_NEAR(got16_g[c], ref16_g, tol) << c;
+        RowDots(w16.data() + c * cols, g.data() + c * cols, a.data(), 1, cols,
+                one_a.data(), one_g.data());
+        EXPECT_EQ(one_a[0], got16_a[c]) << c;
+        EXPECT_EQ(one_g[0], got16_g[c]) << c;
+      }
+    }
+  }
+}
 
 TEST(ColumnSums, SameBitsOnOneAndTwoThreads) {
   std::vector<float> got[2];
