@@ -53,9 +53,10 @@ PROFUNDO_AVX512 inline __m512 LoadWidened(const uint16_t* p, __mmask16 m) {
   return _mm512_castsi512_ps(_mm512_slli_epi32(bits, 16));
 }
 
-// kRows rows starting at w, g; the row loops unrolled so that sa and sg
-// live in registers (as loops GCC kept them on the stack: 109 us instead of
-// 101 for the bf16 backward above); their sums to w_a[0..kRows), w_g[0..kRows).
+// The sums of kRows rows starting at w and g, to w_a[0..kRows) and
+// w_g[0..kRows). The row loops are unrolled so that sa and sg live in
+// registers (as loops GCC kept them on the stack: 109 us instead of 101 for
+// the bf16 backward in row_dots.h).
 template <int kRows, typename W>
 PROFUNDO_AVX512 inline void RowsAvx512(const W* w, const float* g,
                                        const float* a, int64_t cols,
