@@ -8,15 +8,6 @@
 namespace profundo {
 namespace loss_internal {
 
-double LogSumExp(const float* z, int64_t k) {
-  double m = z[0];
-  for (int64_t j = 1; j < k; ++j) m = std::max<double>(m, z[j]);
-  if (!std::isfinite(m)) return m;
-  double sum = 0.0;
-  for (int64_t j = 0; j < k; ++j) sum += std::exp(z[j] - m);
-  return m + std::log(sum);
-}
-
 absl::Status CheckDenseTargets(const Tensor& y_true, int64_t num_outputs,
                                bool unit_interval, std::string_view loss,
                                std::string_view field) {

@@ -79,6 +79,16 @@ TEST(SparseCategoricalCrossentropyTest, FromLogitsValueAndGradient) {
   ExpectLossGradientMatches(loss, /*from_logits=*/true, logits, y, 1e-4);
 }
 
+// Past the 64 exps the row keeps for its softmax (loss_util.h), and across
+// that boundary.
+TEST(SparseCategoricalCrossentropyTest, WideRowsMatchFiniteDifferences) {
+  SparseCategoricalCrossentropy loss;
+  Rng rng(8);
+  const Tensor logits = RandomTensor({3, 70}, rng, -3, 3);
+  const Tensor y({3}, {69, 2, 64});
+  ExpectLossGradientMatches(loss, /*from_logits=*/true, logits, y, 1e-4);
+}
+
 TEST(SparseCategoricalCrossentropyTest, FromLogitsEqualsComputeOnSoftmax) {
   SparseCategoricalCrossentropy loss;
   Rng rng(7);
