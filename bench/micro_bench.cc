@@ -3,7 +3,8 @@
 //   BM_DenseForward/Backward   one Dense layer (+ ELU) per (batch, in, out)
 //   BM_DenseBackwardToColumnSums  the first Dense after an input BN (column sums)
 //   BM_BatchNormTrain          batch norm forward + backward, training mode
-//   BM_OptimizerStep           Nadam / Adam / SGD over the BN model's weights
+//   BM_OptimizerStep           Nadam (also with a bf16 mirror) / Adam / SGD over
+//                              the BN model's weights
 //   BM_TrainStep               one whole training step of a bench spec
 //   BM_McPredict               MC dropout (samples x inputs) of the dropout model
 // FLOP-rate counters ("GFLOP/s") count 2 flops per multiply-add. Times are

@@ -341,8 +341,8 @@ bool Dense::BackwardToColumnSums(const Tensor& src, const Tensor& dst,
   auto row_dots = [&](int64_t begin, int64_t end) {
     if (kernel_bf16 != nullptr) {
       RowDots(kernel_bf16 + begin * units, diff_kernel + begin * units,
-                  diff_bias, end - begin, units, src_sums->dy.data() + begin,
-                  src_sums->dy_y.data() + begin);
+              diff_bias, end - begin, units, src_sums->dy.data() + begin,
+              src_sums->dy_y.data() + begin);
     } else {
       RowDots(kernel + begin * units, diff_kernel + begin * units, diff_bias,
               end - begin, units, src_sums->dy.data() + begin,
