@@ -21,15 +21,13 @@ TeamSizeTuner::TeamSizeTuner(int team)
 
 StepTeam TeamSizeTuner::ModeForStep(int64_t rows, bool kernel_halves) {
   step_timed_ = false;
-  step_mode_ = StepTeam::kWhole;
-  if (team_ == 1) return step_mode_;
-  if (warm_rows_.insert(rows).second) return step_mode_;  // untimed
+  if (team_ == 1) return StepTeam::kWhole;
+  if (warm_rows_.insert(rows).second) return StepTeam::kWhole;  // untimed
   step_timed_ = true;
   if (!probing_) {
-    step_mode_ = chosen_ == StepTeam::kKernelHalves && !kernel_halves
-                     ? StepTeam::kOne
-                     : chosen_;
-    return step_mode_;
+    return chosen_ == StepTeam::kKernelHalves && !kernel_halves
+               ? StepTeam::kOne
+               : chosen_;
   }
   if (probe_step_ == 0) {  // a probe starts: which modes it tries
     modes_ = {StepTeam::kWhole};
@@ -37,8 +35,7 @@ StepTeam TeamSizeTuner::ModeForStep(int64_t rows, bool kernel_halves) {
     modes_.push_back(StepTeam::kOne);
     times_.assign(modes_.size(), {});
   }
-  step_mode_ = modes_[(probe_step_ / kBlockSteps) % modes_.size()];
-  return step_mode_;
+  return modes_[(probe_step_ / kBlockSteps) % modes_.size()];
 }
 
 void TeamSizeTuner::StepTook(double seconds) {

@@ -78,7 +78,6 @@ class TeamSizeTuner {
   StepTeam chosen_ = StepTeam::kWhole;
   std::set<int64_t> warm_rows_;  // row counts already run on the whole team
   bool step_timed_ = false;      // the announced step counts
-  StepTeam step_mode_ = StepTeam::kWhole;  // its mode
   bool probing_ = true;          // a probe is under way
   int probe_step_ = 0;           // steps of it so far
   std::vector<StepTeam> modes_;  // the probe's modes, in turn

@@ -76,16 +76,17 @@ double SoftmaxCrossEntropyRow(const float* z, int64_t k, TargetFn t, float* d) {
   constexpr int64_t kKeptExps = 64;
   double m = z[0];
   for (int64_t j = 1; j < k; ++j) m = std::max<double>(m, z[j]);
+  const bool finite = std::isfinite(m);
   double kept[kKeptExps];
   double sum = 0.0;
-  if (std::isfinite(m)) {
+  if (finite) {
     for (int64_t j = 0; j < k; ++j) {
       const double e = std::exp(z[j] - m);
       if (j < kKeptExps) kept[j] = e;
       sum += e;
     }
   }
-  const double lse = std::isfinite(m) ? m + std::log(sum) : m;
+  const double lse = finite ? m + std::log(sum) : m;
   double loss = 0.0, t_sum = 0.0;
   for (int64_t j = 0; j < k; ++j) {
     const double tj = t(j);
@@ -93,15 +94,11 @@ double SoftmaxCrossEntropyRow(const float* z, int64_t k, TargetFn t, float* d) {
     t_sum += tj;
   }
   if (d == nullptr) return loss;
-  if (!std::isfinite(m)) {
-    for (int64_t j = 0; j < k; ++j) {
-      d[j] = static_cast<float>(std::exp(z[j] - lse) * t_sum - t(j));
-    }
-    return loss;
-  }
-  const double scale = t_sum / sum;
+  // softmax_j = exp(z_j - lse): exp(z_j - m) / sum, or exp(z_j - m) itself
+  // when m is not finite (lse = m).
+  const double scale = finite ? t_sum / sum : t_sum;
   for (int64_t j = 0; j < k; ++j) {
-    const double e = j < kKeptExps ? kept[j] : std::exp(z[j] - m);
+    const double e = finite && j < kKeptExps ? kept[j] : std::exp(z[j] - m);
     d[j] = static_cast<float>(e * scale - t(j));
   }
   return loss;
