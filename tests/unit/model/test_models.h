@@ -1,4 +1,5 @@
-// Shared helpers for model tests: specs from JSON and small synthetic data.
+// Shared helpers for model tests: the seed BN spec, specs from JSON and
+// small synthetic data.
 #ifndef PROFUNDO_TESTS_UNIT_MODEL_TEST_MODELS_H_
 #define PROFUNDO_TESTS_UNIT_MODEL_TEST_MODELS_H_
 
@@ -12,6 +13,21 @@
 #include "profundo/v1/model.pb.h"
 
 namespace profundo {
+
+// The seed's batch-normalized model (784-BN-300-BN-100-BN-10, ELU,
+// he_normal) with SGD momentum.
+inline constexpr char kSeedBn[] = R"({
+  "layers": [
+    {"flatten": {"input_shape": [28, 28]}},
+    {"batch_normalization": {}},
+    {"dense": {"units": 300, "activation": "elu", "kernel_initializer": "he_normal"}},
+    {"batch_normalization": {}},
+    {"dense": {"units": 100, "activation": "elu", "kernel_initializer": "he_normal"}},
+    {"batch_normalization": {}},
+    {"dense": {"units": 10, "activation": "softmax"}}],
+  "loss": "sparse_categorical_crossentropy",
+  "optimizer": {"sgd": {"momentum": 0.9}},
+  "metrics": ["accuracy"]})";
 
 inline v1::ModelSpec SpecFromJson(const std::string& json) {
   auto spec = ParseJson<v1::ModelSpec>(json);

@@ -1,0 +1,157 @@
+// The seed BN model trained along the engine's different execution paths:
+// one or two threads, each StepTeam mode (engine/parallel.h), the float32
+// and mixed_bfloat16 policies, and the input BatchNormalization's
+// column-sums shortcut against the full backward. Same bits where the
+// engine promises them, close where the arithmetic differs.
+#include <omp.h>
+
+#include <cmath>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "engine/mixed_precision/policy.h"
+#include "engine/model.h"
+#include "gtest/gtest.h"
+#include "tests/unit/model/test_models.h"
+
+namespace profundo {
+namespace {
+
+// The seed's BN model on 256 samples of blob data (784 features), 2 epochs
+// with Nadam at batch 32; returns the final weights and the epoch losses.
+std::pair<std::vector<float>, std::vector<double>> TrainSeedBn(
+    const std::string& policy_field, std::string json = kSeedBn,
+    std::optional<StepTeam> step_team = std::nullopt) {
+  json.insert(json.rfind('}'), policy_field);
+  auto model = Model::Create(SpecFromJson(json), 3);
+  EXPECT_TRUE(model.ok()) << model.status();
+  if (!model.ok()) return {};
+  FitOptions opts;
+  opts.epochs = 2;
+  opts.step_team = step_team;
+  auto h = (*model)->Fit(Blobs(256, 784, 10, 4), std::move(opts));
+  EXPECT_TRUE(h.ok()) << h.status();
+  if (!h.ok()) return {};
+  std::vector<double> losses;
+  for (const EpochLogs& e : h->epochs) losses.push_back(e.loss);
+  return {(*model)->parameters().trainable_values(), losses};
+}
+
+// The spec's dtype_policy fields to test: float32 (the default) and, where
+// the CPU has a bf16 inner product, mixed_bfloat16.
+std::vector<std::string> PolicyFields() {
+  std::vector<std::string> policies = {""};
+  if (CheckDtypePolicySupported(DtypePolicy::kMixedBfloat16, "p").ok()) {
+    policies.push_back(R"(, "dtype_policy": "mixed_bfloat16")");
+  }
+  return policies;
+}
+
+TEST(ModelTest, Float32PolicyIsTheDefault) {
+  omp_set_num_threads(1);
+  const auto [w_default, loss_default] = TrainSeedBn("");
+  const auto [w_f32, loss_f32] = TrainSeedBn(R"(, "dtype_policy": "float32")");
+  EXPECT_EQ(w_default, w_f32);
+  EXPECT_EQ(loss_default, loss_f32);
+}
+
+// Fit's steps may run on one thread or the whole team (TeamSizeTuner): the
+// results must not depend on it. Two threads split the 784x300 layer's
+// inner products and the optimizer's loops.
+TEST(ModelTest, OneAndTwoThreadsTrainTheSameBits) {
+  for (const std::string& policy : PolicyFields()) {
+    SCOPED_TRACE(policy);
+    omp_set_num_threads(1);
+    const auto [w_one, loss_one] = TrainSeedBn(policy);
+    omp_set_num_threads(2);
+    const auto [w_two, loss_two] = TrainSeedBn(policy);
+    omp_set_num_threads(1);
+    ASSERT_FALSE(w_one.empty());
+    EXPECT_TRUE(w_one == w_two);
+    EXPECT_EQ(loss_one, loss_two);
+  }
+}
+
+// The same on two threads in each StepTeam mode: kKernelHalves runs the
+// 784x300 layer's halves (SplitInnerProduct), their column sums and their
+// optimizer rows on two threads and the rest of each step on one.
+TEST(ModelTest, EveryStepTeamModeTrainsTheSameBits) {
+  for (const std::string& policy : PolicyFields()) {
+    SCOPED_TRACE(policy);
+    omp_set_num_threads(2);
+    const auto [w_whole, loss_whole] =
+        TrainSeedBn(policy, kSeedBn, StepTeam::kWhole);
+    const auto [w_halves, loss_halves] =
+        TrainSeedBn(policy, kSeedBn, StepTeam::kKernelHalves);
+    const auto [w_one, loss_one] = TrainSeedBn(policy, kSeedBn, StepTeam::kOne);
+    omp_set_num_threads(1);
+    ASSERT_FALSE(w_whole.empty());
+    EXPECT_TRUE(w_halves == w_whole);
+    EXPECT_TRUE(w_one == w_whole);
+    EXPECT_EQ(loss_halves, loss_whole);
+    EXPECT_EQ(loss_one, loss_whole);
+  }
+}
+
+TEST(ModelTest, MixedBfloat16TrainsLikeFloat32) {
+  if (!CheckDtypePolicySupported(DtypePolicy::kMixedBfloat16, "p").ok()) {
+    GTEST_SKIP() << "no bf16 inner product on this CPU";
+  }
+  omp_set_num_threads(1);
+  const auto [w_f32, loss_f32] = TrainSeedBn("");
+  const auto [w_bf16, loss_bf16] =
+      TrainSeedBn(R"(, "dtype_policy": "mixed_bfloat16")");
+  ASSERT_EQ(w_bf16.size(), w_f32.size());
+  ASSERT_EQ(loss_bf16.size(), 2u);
+  // Variables stay f32 and follow nearly the same path: close, not equal.
+  EXPECT_NE(w_bf16, w_f32);
+  double diff2 = 0, norm2 = 0;
+  for (size_t i = 0; i < w_f32.size(); ++i) {
+    diff2 += (w_bf16[i] - w_f32[i]) * double(w_bf16[i] - w_f32[i]);
+    norm2 += w_f32[i] * double(w_f32[i]);
+  }
+  EXPECT_LT(std::sqrt(diff2 / norm2), 0.05);
+  for (int e = 0; e < 2; ++e) {
+    EXPECT_NEAR(loss_bf16[e], loss_f32[e], 0.05 * loss_f32[e] + 0.01) << e;
+  }
+  EXPECT_LT(loss_bf16[1], loss_bf16[0]);
+}
+
+// The seed model's first BatchNormalization takes its gradients from the
+// column sums of the first Dense (Layer::TakesColumnSums), which then skips
+// its backward-data inner product. With a linear Activation between them
+// the model runs the full backward instead: the same training within
+// rounding.
+TEST(ModelTest, InputBatchNormalizationColumnSumsTrainLikeTheFullBackward) {
+  omp_set_num_threads(1);
+  std::string full = kSeedBn;
+  const std::string first_bn = R"({"batch_normalization": {}},)";
+  full.insert(full.find(first_bn) + first_bn.size(),
+              R"({"activation": {"activation": "linear"}},)");
+  const auto [w_sums, loss_sums] = TrainSeedBn("");
+  const auto [w_full, loss_full] = TrainSeedBn("", full);
+  ASSERT_EQ(w_sums.size(), w_full.size());
+  ASSERT_EQ(w_sums.size(), 2u * 784 + 784 * 300 + 300 + 2 * 300 + 300 * 100 +
+                               100 + 2 * 100 + 100 * 10 + 10);
+  double diff2 = 0, norm2 = 0, gamma_moved = 0;
+  for (size_t i = 0; i < w_full.size(); ++i) {
+    diff2 += (w_sums[i] - w_full[i]) * double(w_sums[i] - w_full[i]);
+    norm2 += w_full[i] * double(w_full[i]);
+  }
+  // The first layer's gamma (its first 784 values) was trained.
+  for (size_t i = 0; i < 784; ++i) gamma_moved += std::abs(w_full[i] - 1.0);
+  EXPECT_GT(gamma_moved / 784, 1e-3);
+  EXPECT_LT(std::sqrt(diff2 / norm2), 1e-5);
+  double gamma_diff = 0;
+  for (size_t i = 0; i < 784; ++i) {
+    gamma_diff += std::abs(w_sums[i] - w_full[i]);
+  }
+  EXPECT_LT(gamma_diff, 1e-3 * gamma_moved);
+  ASSERT_EQ(loss_sums.size(), 2u);
+  for (int e = 0; e < 2; ++e) EXPECT_NEAR(loss_sums[e], loss_full[e], 1e-5);
+}
+
+}  // namespace
+}  // namespace profundo
