@@ -96,6 +96,13 @@ void Optimizer::Clip(ParameterStore& store) {
   }
 }
 
+void Optimizer::ClaimLines(float* p, int64_t n) {
+  for (int64_t i = 0; i < n; i += 16) {
+    volatile float* line = p + i;
+    *line = *line;
+  }
+}
+
 void Optimizer::Step(ParameterStore& store) {
   const int64_t n = store.trainable_count();
   Clip(store);

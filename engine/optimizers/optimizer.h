@@ -124,6 +124,15 @@ class Optimizer {
   // stream, did not scale to two threads: a batch-32 step of the seed BN
   // model took 380 us instead of 335.) Each element is updated once, by the
   // same code, whatever the split.
+  // In a kKernelHalves step without a mirror (float32), each thread first
+  // claims the cache lines at the start of every range of its own that
+  // begins where a split kernel half ends (ClaimLines): the forward product
+  // of the half before it (oneDNN's f32 gemm, on the other thread) reads
+  // ahead ~128-192 KiB past the end of its kernel rows, so the other core
+  // holds copies of those lines, and the update's stores, each waiting for
+  // that core to drop its copy, ran ~3x slower far apart (Nadam's share on
+  // thread 0 137-144 us instead of ~55, on thread 1 107-122 instead of
+  // ~41). A pass of one store per line first takes them in parallel.
   template <typename Body>
   void UpdateRanges(int64_t n, const Body& body) {
     auto run = [&](int64_t begin, int64_t end) {
@@ -136,23 +145,39 @@ class Optimizer {
       }
     };
     if (step_second_halves_.empty()) return ParallelRanges(n, run);
+    auto after_half = [&](int64_t begin, int64_t end) {
+      if (step_w_bf16_ == nullptr && begin < end) {
+        ClaimLines(step_w_ + begin, std::min(end - begin, kClaimElements));
+      }
+      run(begin, end);
+    };
     RunHalves([&](int t) {
       int64_t at = 0;  // thread 0: the gaps between the second halves
       for (const auto& [begin, end] : step_second_halves_) {
-        if (t == 0) run(at, begin);
-        if (t == 1) run(begin, end);
+        if (t == 0) at == 0 ? run(at, begin) : after_half(at, begin);
+        if (t == 1) after_half(begin, end);
         at = end;
       }
-      if (t == 0) run(at, n);
+      if (t == 0) after_half(at, n);
     });
   }
 
  private:
   void Clip(ParameterStore& store);
+  // Writes one float of every 64-byte line of [p, p + n) back with its own
+  // value, so that this core holds those lines exclusively (stores only:
+  // their ownership requests proceed in parallel, where the update's
+  // stores, interleaved with its loads, wait one by one).
+  static void ClaimLines(float* p, int64_t n);
   void EnsureSlots(int64_t n);
 
   OptimizerOptions options_;
   static constexpr int64_t kMirrorChunk = 1024;  // 4 KiB of each stream
+  // How much of a range after a split kernel half ClaimLines takes (192
+  // KiB of weights; measured far apart on the 784x300 kernel: 16 Ki
+  // elements took Nadam's share on thread 0 from ~140 to ~92 us, 48 Ki to
+  // ~70; past 32 Ki the lines were no longer contended).
+  static constexpr int64_t kClaimElements = 49152;
   int64_t iterations_ = 0;
   // During Step: the weights and their bf16 mirror (null without one).
   float* step_w_ = nullptr;
