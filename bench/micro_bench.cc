@@ -7,6 +7,8 @@
 //                              the BN model's weights
 //   BM_TrainStep               one whole training step of a bench spec
 //   BM_McPredict               MC dropout (samples x inputs) of the dropout model
+//   BM_Predict                 one forward pass of the dropout model per
+//                              (rows, policy), as the server's batched Predict
 // FLOP-rate counters ("GFLOP/s") count 2 flops per multiply-add. Times are
 // wall-clock (UseRealTime): oneDNN and the loops run on OpenMP threads.
 //
@@ -253,6 +255,27 @@ void BM_McPredict(benchmark::State& state) {
   SetFlops(state, 2.0 * work.forward * samples * inputs);
 }
 BENCHMARK(BM_McPredict)->Args({100, 1000})->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// Args: rows, policy (0 float32, 1 mixed_bfloat16). One iteration = one
+// Model::Predict of `rows` rows as one batch: what a prediction thread runs
+// for a batch of one-image requests (server/predictor.h).
+void BM_Predict(benchmark::State& state) {
+  const int64_t rows = state.range(0);
+  std::unique_ptr<Model> model = MakeModel(
+      "deploy/examples/seed_dropout.json",
+      state.range(1) ? "mixed_bfloat16" : "float32");
+  const Dataset data = RandomData(rows);
+  const GemmWork work = ModelGemmWork(*model);
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(model->Predict(data.x, static_cast<int>(rows)));
+  }
+  state.SetItemsProcessed(state.iterations() * rows);
+  SetFlops(state, 2.0 * work.forward * rows);
+}
+BENCHMARK(BM_Predict)
+    ->ArgsProduct({{1, 2, 8, 16, 32}, {0, 1}})
+    ->Unit(benchmark::kMicrosecond)
+    ->UseRealTime();
 
 }  // namespace
 }  // namespace profundo::bench

@@ -66,26 +66,29 @@ absl::StatusOr<Tensor> DecodeInputs(const v1::FloatTensor& inputs,
   const bool packed = !inputs.data().empty();
   const int64_t sent = packed ? static_cast<int64_t>(inputs.data().size() / 4)
                               : inputs.values_size();
-  const std::string what =
-      packed ? absl::StrCat("inputs.data has ", inputs.data().size(), " bytes")
-             : absl::StrCat("inputs.values has ", inputs.values_size(),
-                            " values");
+  // For the messages only: built on an error, not per request.
+  auto what = [&] {
+    return packed
+               ? absl::StrCat("inputs.data has ", inputs.data().size(), " bytes")
+               : absl::StrCat("inputs.values has ", inputs.values_size(),
+                              " values");
+  };
   Shape shape(inputs.shape().begin(), inputs.shape().end());
   // The product, stopped as soon as it passes what was sent (no overflow).
   int64_t count = 1;
   for (int64_t d : shape) {
     if (count > sent / d) {
-      return Invalid(absl::StrCat(what, "; shape ", ShapeToString(shape),
+      return Invalid(absl::StrCat(what(), "; shape ", ShapeToString(shape),
                                   " needs more values than were sent"));
     }
     count *= d;
   }
   if (packed && static_cast<int64_t>(inputs.data().size()) != 4 * count) {
-    return Invalid(absl::StrCat(what, "; shape ", ShapeToString(shape),
+    return Invalid(absl::StrCat(what(), "; shape ", ShapeToString(shape),
                                 " needs ", 4 * count, " (float32)"));
   }
   if (!packed && sent != count) {
-    return Invalid(absl::StrCat(what, "; shape ", ShapeToString(shape),
+    return Invalid(absl::StrCat(what(), "; shape ", ShapeToString(shape),
                                 " needs ", count));
   }
   std::vector<float> values;
@@ -154,7 +157,7 @@ Predictor::Predictor(Catalog* catalog, BlobStore* blobs, Options options)
     : catalog_(catalog),
       blobs_(blobs),
       options_(WithBatchRowsInRange(options)) {
-  caches_.resize(std::max(1, options_.threads));
+  threads_.resize(std::max(1, options_.threads));
   WorkerPool::Options pool;
   pool.workers = std::max(1, options_.threads);
   pool.max_queued = pool.workers;  // drain tasks only; requests wait in pending_
@@ -165,11 +168,14 @@ Predictor::Predictor(Catalog* catalog, BlobStore* blobs, Options options)
 
 Predictor::~Predictor() { Shutdown(); }
 
-// Every padded batch shape stays in each layer's primitive cache.
-static_assert(Predictor::kMaxBatchRows / Predictor::kRowQuantum <=
+// Every padded batch shape stays in each layer's primitive cache: 1 ..
+// kRowQuantum, then the multiples of kRowQuantum up to kMaxBatchRows.
+static_assert(Predictor::kRowQuantum + Predictor::kMaxBatchRows /
+                                           Predictor::kRowQuantum - 1 <=
               PrimitiveCache<int>::kMaxEntries);
 
 int64_t Predictor::PaddedRows(int64_t rows) {
+  if (rows <= kRowQuantum) return rows;
   return (rows + kRowQuantum - 1) / kRowQuantum * kRowQuantum;
 }
 
@@ -390,18 +396,18 @@ std::vector<absl::StatusOr<v1::PredictResponse>> Predictor::PredictBatch(
   if (rows == 0) return results;
   shape[0] = PaddedRows(rows);
   // Filled once: the members' rows, then zero rows up to the padded count.
-  const auto padded_size = static_cast<size_t>(NumElements(shape));
-  std::vector<float> values;
-  values.reserve(padded_size);
+  std::vector<float>& values = threads_[worker].rows;
+  values.clear();
   for (size_t i = 0; i < batch->size(); ++i) {
     if (!member[i]) continue;
     const std::vector<float>& in = (*batch)[i].x.values();
     values.insert(values.end(), in.begin(), in.end());
   }
-  values.resize(padded_size);
-  const Tensor x(shape, std::move(values));
+  values.resize(static_cast<size_t>(NumElements(shape)));
+  Tensor x(shape, std::move(values));
   absl::StatusOr<Tensor> probabilities =
       (*model)->Predict(x, static_cast<int>(shape[0]));
+  values = std::move(x.values());  // kept for the next pass
   int64_t begin = 0;
   for (size_t i = 0; i < batch->size(); ++i) {
     if (!member[i]) continue;
@@ -418,7 +424,7 @@ std::vector<absl::StatusOr<v1::PredictResponse>> Predictor::PredictBatch(
 
 absl::StatusOr<Model*> Predictor::LoadModel(const ModelVersionRecord& version,
                                             int worker) {
-  ModelCache& cache = caches_[worker];
+  ModelCache& cache = threads_[worker].models;
   for (auto it = cache.begin(); it != cache.end(); ++it) {
     if (it->model_id == version.model_id &&
         it->version == version.version.version()) {

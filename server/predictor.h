@@ -10,10 +10,13 @@
 // is a plain one (mc_samples 0, batch_size unset, at most
 // Options::max_batch_rows rows), every other waiting plain request for the
 // same model version, up to max_batch_rows rows in all, and runs them as one
-// forward pass (rows padded to a multiple of kRowQuantum: at most
-// kMaxBatchRows / kRowQuantum = 8 shapes, what each layer's PrimitiveCache
+// forward pass (PaddedRows: up to kRowQuantum rows exactly, more padded to a
+// multiple of it; at most 15 shapes, which each layer's PrimitiveCache
 // keeps). Under concurrent one-image requests this reads the weights once
-// per batch instead of once per request. The default cap, 16 rows, keeps
+// per batch instead of once per request. The forward pass costs about its
+// rows (f32 at the core's FMA peak from 8 rows up: one row ~16 us, eight
+// ~47, sixteen ~91 in `profundo-micro-bench --benchmark_filter=BM_Predict`),
+// so a lone request is not padded to eight. The default cap, 16 rows, keeps
 // the prediction threads and gRPC's threads working at the same time: with
 // 64, fifty waiting one-image requests went into one pass and the rest of
 // the server waited for it (bench/load.sh, three runs: 15.0k-15.8k
@@ -107,8 +110,8 @@ class Predictor {
   // The largest max_batch_rows, and its default.
   static constexpr int64_t kMaxBatchRows = 64;
   static constexpr int64_t kDefaultBatchRows = 16;
-  // A batched pass runs PaddedRows(rows) rows: the next multiple of
-  // kRowQuantum (zero rows added).
+  // A batched pass runs PaddedRows(rows) rows: `rows` up to kRowQuantum,
+  // else the next multiple of kRowQuantum (zero rows added).
   static constexpr int64_t kRowQuantum = 8;
   static int64_t PaddedRows(int64_t rows);
 
@@ -118,8 +121,15 @@ class Predictor {
     int64_t version = 0;
     std::unique_ptr<Model> model;
   };
-  // Most recently used first. Touched only by its own thread.
+  // Most recently used first.
   using ModelCache = std::list<CachedModel>;
+  // What one prediction thread keeps; touched only by that thread.
+  struct ThreadState {
+    ModelCache models;
+    // A batched pass's input rows, kept between passes: a new 50 KB
+    // allocation per pass had glibc consolidate its free lists each time.
+    std::vector<float> rows;
+  };
 
   // A READY version's record, shared by the requests that resolve to it.
   using VersionPtr = std::shared_ptr<const ModelVersionRecord>;
@@ -164,7 +174,7 @@ class Predictor {
   BlobStore* const blobs_;
   const Options options_;  // max_batch_rows within [1, kMaxBatchRows]
   // One per prediction thread; sized before the threads start.
-  std::vector<ModelCache> caches_;
+  std::vector<ThreadState> threads_;
   // Two locks, never held together. std::mutex, not absl::Mutex:
   // ThreadSanitizer sees only the former (Debian's Abseil is not
   // instrumented; see server/worker_pool.h).

@@ -36,7 +36,7 @@ absl::Status WorkerPool::Submit(std::string id, Task task, bool ignore_limit) {
   }
   queue_.push_back(Entry{std::move(id), std::move(task),
                          std::make_shared<std::atomic<bool>>(false)});
-  changed_.notify_all();
+  work_.notify_one();
   return absl::OkStatus();
 }
 
@@ -47,7 +47,7 @@ WorkerPool::CancelResult WorkerPool::Cancel(const std::string& id) {
                          [&](const Entry& e) { return e.id == id; });
   if (it != queue_.end()) {
     queue_.erase(it);
-    changed_.notify_all();
+    if (IdleLocked()) idle_.notify_all();
     return CancelResult::kDequeued;
   }
   auto running = running_ids_.find(id);
@@ -70,7 +70,8 @@ std::vector<std::string> WorkerPool::Shutdown(bool cancel_running) {
     if (cancel_running) {
       for (auto& flag : running_flags_) flag->store(true);
     }
-    changed_.notify_all();
+    work_.notify_all();
+    if (IdleLocked()) idle_.notify_all();
   }
   std::lock_guard<std::mutex> join_lock(join_mu_);
   for (std::thread& t : threads_) {
@@ -81,7 +82,7 @@ std::vector<std::string> WorkerPool::Shutdown(bool cancel_running) {
 
 void WorkerPool::WaitIdle() {
   std::unique_lock<std::mutex> lock(mu_);
-  changed_.wait(lock, [this] { return queue_.empty() && running_ == 0; });
+  idle_.wait(lock, [this] { return IdleLocked(); });
 }
 
 bool WorkerPool::HasCapacity() const {
@@ -105,7 +106,7 @@ void WorkerPool::WorkerLoop(int worker) {
     Entry entry;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      changed_.wait(lock, [this] { return shutdown_ || !queue_.empty(); });
+      work_.wait(lock, [this] { return shutdown_ || !queue_.empty(); });
       if (queue_.empty()) return;  // shut down
       entry = std::move(queue_.front());
       queue_.pop_front();
@@ -123,7 +124,7 @@ void WorkerPool::WorkerLoop(int worker) {
       running_flags_.erase(std::find(running_flags_.begin(),
                                      running_flags_.end(), entry.cancel));
       if (!entry.id.empty()) running_ids_.erase(entry.id);
-      changed_.notify_all();
+      if (IdleLocked()) idle_.notify_all();
     }
   }
 }

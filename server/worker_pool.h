@@ -108,8 +108,14 @@ class WorkerPool {
 
   const Options options_;
   mutable std::mutex mu_;
-  // Signalled when a task is queued, finishes, or the pool shuts down.
-  std::condition_variable changed_;
+  // One waiting worker is woken per queued task (all on shutdown); a task
+  // finishing wakes no worker, only WaitIdle once the pool is idle.
+  std::condition_variable work_;
+  std::condition_variable idle_;
+  // True if nothing is queued or running.
+  bool IdleLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return queue_.empty() && running_ == 0;
+  }
   std::deque<Entry> queue_ ABSL_GUARDED_BY(mu_);
   // Cancel flags of running tasks with a non-empty id.
   absl::flat_hash_map<std::string, std::shared_ptr<std::atomic<bool>>>

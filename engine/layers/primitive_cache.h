@@ -1,8 +1,9 @@
 // PrimitiveCache: a layer's oneDNN primitives (and the memory objects and
 // argument maps that go with them), built once per batch shape and reused
 // for every later call with that shape. Training uses two batch sizes (the
-// full batch and the last partial one), prediction and MC sampling a few
-// more; the cache keeps the kMaxEntries most recently used.
+// full batch and the last partial one), MC sampling a few more, and the
+// server's batched predictions up to 15 (server/predictor.h); the cache
+// keeps the kMaxEntries most recently used.
 //
 // Entry is any type the caller defines; Get() builds it with make() on a
 // miss. Entries are heap-allocated, so a reference stays valid until that
@@ -25,7 +26,7 @@ namespace profundo {
 template <typename Entry, typename Key = int64_t>
 class PrimitiveCache {
  public:
-  static constexpr size_t kMaxEntries = 8;
+  static constexpr size_t kMaxEntries = 16;
 
   PrimitiveCache() = default;
   PrimitiveCache(const PrimitiveCache&) = delete;

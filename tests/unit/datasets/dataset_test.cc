@@ -2,6 +2,8 @@
 #include "engine/datasets/dataset.h"
 
 #include <cmath>
+#include <cstring>
+#include <limits>
 #include <string>
 
 #include "gtest/gtest.h"
@@ -29,6 +31,34 @@ TEST(CheckFiniteTest, NamesTheFirstBadValue) {
             "x has a non-finite value (nan) at [1, 2, 3]");
   EXPECT_EQ(std::string(CheckFinite(Tensor({2}, {1, INFINITY}), "y").message()),
             "y has a non-finite value (inf) at [1]");
+}
+
+// Every non-finite bit pattern class (quiet and signalling nan, nan with a
+// sign or a payload, +-inf) at every position of a vector longer than a
+// SIMD register; the largest finite values and -0 pass.
+TEST(CheckFiniteTest, FindsEveryNonFiniteKindAtEveryPosition) {
+  auto from_bits = [](uint32_t bits) {
+    float f;
+    std::memcpy(&f, &bits, sizeof f);
+    return f;
+  };
+  const float bad[] = {NAN, -NAN, INFINITY, -INFINITY,
+                       std::numeric_limits<float>::signaling_NaN(),
+                       from_bits(0x7f800001u), from_bits(0xffc12345u)};
+  Tensor ok({37});
+  for (int64_t i = 0; i < 37; ++i) ok.data()[i] = i % 2 ? 3.4028235e38f : -0.f;
+  ASSERT_TRUE(CheckFinite(ok, "x").ok());
+  for (float b : bad) {
+    for (int64_t i = 0; i < 37; ++i) {
+      Tensor t = ok;
+      t.data()[i] = b;
+      absl::Status s = CheckFinite(t, "x");
+      ASSERT_FALSE(s.ok()) << "value " << b << " at " << i;
+      EXPECT_NE(std::string(s.message()).find("at [" + std::to_string(i) + "]"),
+                std::string::npos)
+          << s;
+    }
+  }
 }
 
 }  // namespace
