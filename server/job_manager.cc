@@ -53,6 +53,7 @@ JobManager::JobManager(TrainingRun::Deps deps, Options options)
     : deps_(deps), options_(options) {
   WorkerPool::Options pool;
   pool.workers = options_.workers;
+  pool.name = "train";
   pool.max_queued = options_.max_queued_jobs;
   const int threads = options_.threads_per_worker;
   const int nice = options_.nice;

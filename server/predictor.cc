@@ -68,10 +68,10 @@ absl::StatusOr<Tensor> DecodeInputs(const v1::FloatTensor& inputs,
                               : inputs.values_size();
   // For the messages only: built on an error, not per request.
   auto what = [&] {
-    return packed
-               ? absl::StrCat("inputs.data has ", inputs.data().size(), " bytes")
-               : absl::StrCat("inputs.values has ", inputs.values_size(),
-                              " values");
+    if (packed) {
+      return absl::StrCat("inputs.data has ", inputs.data().size(), " bytes");
+    }
+    return absl::StrCat("inputs.values has ", inputs.values_size(), " values");
   };
   Shape shape(inputs.shape().begin(), inputs.shape().end());
   // The product, stopped as soon as it passes what was sent (no overflow).
@@ -161,6 +161,7 @@ Predictor::Predictor(Catalog* catalog, BlobStore* blobs, Options options)
   WorkerPool::Options pool;
   pool.workers = std::max(1, options_.threads);
   pool.max_queued = pool.workers;  // drain tasks only; requests wait in pending_
+  pool.name = "predict";
   const int omp_threads = options_.omp_threads;
   pool.thread_init = [omp_threads](int) { omp_set_num_threads(omp_threads); };
   pool_ = std::make_unique<WorkerPool>(std::move(pool));

@@ -1,5 +1,7 @@
 #include "server/worker_pool.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <utility>
 
@@ -101,6 +103,14 @@ int WorkerPool::running() const {
 }
 
 void WorkerPool::WorkerLoop(int worker) {
+  if (!options_.name.empty()) {
+    // The index stays; a long name is cut before it.
+    const std::string index = absl::StrCat("-", worker);
+    const std::string name =
+        options_.name.substr(0, 15 - std::min<size_t>(15, index.size())) +
+        index;
+    pthread_setname_np(pthread_self(), name.c_str());
+  }
   if (options_.thread_init) options_.thread_init(worker);
   while (true) {
     Entry entry;

@@ -62,6 +62,10 @@ class WorkerPool {
     // Run once on each worker thread before its first task (e.g.
     // omp_set_num_threads). Called with the worker index.
     std::function<void(int worker)> thread_init;
+    // Worker threads are named "<name>-<index>" (what top -H, perf and gdb
+    // show; Linux keeps 15 characters, so a long name is cut before the
+    // index). Empty: the threads keep the process's name.
+    std::string name;
   };
   using Task = std::function<void(const TaskContext&)>;
 

@@ -5,6 +5,8 @@
 // absl::Notification would be invisible to it.
 #include "server/worker_pool.h"
 
+#include <pthread.h>
+
 #include <atomic>
 #include <mutex>
 #include <set>
@@ -80,6 +82,41 @@ TEST(WorkerPoolTest, RunsTasksAndCallsThreadInitOnEveryWorker) {
   std::lock_guard<std::mutex> lock(mu);
   EXPECT_THAT(initialized, UnorderedElementsAre(0, 1, 2));
   EXPECT_THAT(ran, UnorderedElementsAre(0, 1, 2, 3, 4));
+}
+
+TEST(WorkerPoolTest, NamesItsThreadsWithTheirIndex) {
+  for (const std::string& name : {std::string("predict"),
+                                  std::string("a-very-long-pool-name")}) {
+    std::mutex mu;
+    std::set<std::string> seen;
+    WorkerPool::Options options;
+    options.workers = 2;
+    options.name = name;
+    // Two tasks that each wait for the other: one per thread.
+    Notification both;
+    std::atomic<int> started{0};
+    WorkerPool pool(options);
+    for (int i = 0; i < 2; ++i) {
+      ASSERT_TRUE(pool.Submit("", [&](const TaskContext&) {
+                        char buf[16] = {};
+                        pthread_getname_np(pthread_self(), buf, sizeof buf);
+                        {
+                          std::lock_guard<std::mutex> lock(mu);
+                          seen.insert(buf);
+                        }
+                        if (++started == 2) both.Notify();
+                        both.WaitForNotificationWithTimeout(kTimeout);
+                      }).ok());
+    }
+    pool.WaitIdle();
+    if (name == "predict") {
+      EXPECT_THAT(seen, UnorderedElementsAre("predict-0", "predict-1"));
+    } else {
+      // Linux keeps 15 characters: the name is cut, the index kept.
+      EXPECT_THAT(seen,
+                  UnorderedElementsAre("a-very-long-p-0", "a-very-long-p-1"));
+    }
+  }
 }
 
 TEST(WorkerPoolTest, KWorkersRunConcurrently) {
