@@ -145,8 +145,11 @@ class Optimizer {
       }
     };
     if (step_second_halves_.empty()) return ParallelRanges(n, run);
-    auto after_half = [&](int64_t begin, int64_t end) {
-      if (step_w_bf16_ == nullptr && begin < end) {
+    // Every range but the one at 0 begins where a split kernel half ends
+    // (a second half where its first half ends, a gap where a second half
+    // ends).
+    auto claim_and_run = [&](int64_t begin, int64_t end) {
+      if (step_w_bf16_ == nullptr && begin > 0 && begin < end) {
         ClaimLines(step_w_ + begin, std::min(end - begin, kClaimElements));
       }
       run(begin, end);
@@ -154,11 +157,11 @@ class Optimizer {
     RunHalves([&](int t) {
       int64_t at = 0;  // thread 0: the gaps between the second halves
       for (const auto& [begin, end] : step_second_halves_) {
-        if (t == 0) at == 0 ? run(at, begin) : after_half(at, begin);
-        if (t == 1) after_half(begin, end);
+        if (t == 0) claim_and_run(at, begin);
+        if (t == 1) claim_and_run(begin, end);
         at = end;
       }
-      if (t == 0) after_half(at, n);
+      if (t == 0) claim_and_run(at, n);
     });
   }
 
