@@ -315,20 +315,19 @@ void Predictor::Predict(const v1::PredictRequest& request,
   for (Pending& p : orphans) p.done(started);
 }
 
-std::vector<Predictor::Pending> Predictor::TakeBatch() {
-  std::vector<Pending> batch;
-  batch.push_back(std::move(pending_.front()));
+void Predictor::TakeBatch(std::vector<Pending>* batch) {
+  batch->push_back(std::move(pending_.front()));
   pending_.pop_front();
-  if (!batch.front().batchable) return batch;
+  if (!batch->front().batchable) return;
   // Not a reference into `batch`, which grows below.
-  const VersionPtr version = batch.front().version;
-  int64_t rows = batch.front().x.dim(0);
+  const VersionPtr version = batch->front().version;
+  int64_t rows = batch->front().x.dim(0);
   for (auto it = pending_.begin(); it != pending_.end();) {
     if (it->batchable && rows + it->x.dim(0) <= options_.max_batch_rows &&
         it->version->model_id == version->model_id &&
         it->version->version.version() == version->version.version()) {
       rows += it->x.dim(0);
-      batch.push_back(std::move(*it));
+      batch->push_back(std::move(*it));
       it = pending_.erase(it);
     } else {
       ++it;
@@ -337,19 +336,18 @@ std::vector<Predictor::Pending> Predictor::TakeBatch() {
   ++batch_stats_.batches;
   batch_stats_.rows += rows;
   batch_stats_.largest_rows = std::max(batch_stats_.largest_rows, rows);
-  return batch;
 }
 
 void Predictor::Drain(int worker) {
+  std::vector<Pending>& batch = threads_[worker].batch;
   for (;;) {
-    std::vector<Pending> batch;
     {
       std::lock_guard<std::mutex> lock(queue_mu_);
       if (pending_.empty()) {
         --drains_;
         return;
       }
-      batch = TakeBatch();
+      TakeBatch(&batch);
     }
     std::vector<absl::StatusOr<v1::PredictResponse>> results;
     try {
@@ -365,6 +363,7 @@ void Predictor::Drain(int worker) {
                                        absl::StrCat("internal error: ", e.what())));
     }
     for (size_t i = 0; i < batch.size(); ++i) batch[i].done(std::move(results[i]));
+    batch.clear();  // keeps its capacity
   }
 }
 
