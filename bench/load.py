@@ -17,6 +17,12 @@ shared machine only same-run ratios mean anything.
 The training job's speed during each round (batches per second from its
 BatchProgress events, and seconds per epoch) is printed too: it shows what
 serving costs the training job and what a server setting costs training.
+So is where the CPU went in each round's measured window (per-thread times
+from /proc): microseconds of CPU per request in the server that answered
+(for Predict, profundo-server's threads but its training threads) and in
+the load generator, and the cores the training threads used. On this
+shared 2-vCPU VM the rps of a round moves with the host; the CPU per
+request shows what the server itself costs.
 
 --variant compares server settings side by side in one run: each variant
 (a label, then server flags "--x=y", environment variables "K=V" and
@@ -36,6 +42,7 @@ import json
 import os
 import platform
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -56,6 +63,33 @@ P99_TARGET = 1.5    # Predict p99 <= 1.5 x echo's
 
 def log(msg):
     print(msg, file=sys.stderr, flush=True)
+
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def thread_cpu(pid):
+    """CPU seconds (user + system) of each of a process's threads, keyed by
+    thread name with its index cut (train-0 -> train-); {} once it ended."""
+    cpu = {}
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return cpu
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue  # the thread ended
+        name = re.sub(r"\d+$", "", stat[stat.index("(") + 1:stat.rindex(")")])
+        fields = stat[stat.rindex(")") + 2:].split()
+        cpu[name] = cpu.get(name, 0) + (int(fields[11]) + int(fields[12])) / TICK
+    return cpu
+
+
+def cpu_delta(before, after, keep=lambda name: True):
+    return sum(v - before.get(k, 0) for k, v in after.items() if keep(k))
 
 
 def free_port():
@@ -172,6 +206,7 @@ class Run:
         self.port = free_port()
         self.procs = []
         self.server = None
+        self.echo = None
         self.variant = None
         self.watch = None
 
@@ -230,6 +265,7 @@ class Run:
                                  "--listen=127.0.0.1:0"],
                                 stderr=subprocess.PIPE, text=True)
         self.procs.append(proc)
+        self.echo = proc
         line = proc.stderr.readline()
         m = re.search(r"port (\d+)", line)
         if not m:
@@ -288,8 +324,32 @@ def load(run, target, port, model_id, clients, seconds, label=None):
            "--json"]
     load_before = os.getloadavg()[0]
     t0 = time.time() + run.args.warmup_seconds
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    server = run.server if target == "profundo" else run.echo
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    # CPU at the start of the measured window (after the warm-up) ...
+    time.sleep(max(0.0, t0 - time.time()))
+    trainer0, server0 = thread_cpu(run.server.pid), thread_cpu(server.pid)
+    client0 = cpu_delta({}, thread_cpu(proc.pid))
+    out, err = proc.communicate()
+    # ... and at its end (the load generator's from its rusage once reaped).
+    trainer1, server1 = thread_cpu(run.server.pid), thread_cpu(server.pid)
+    window = time.time() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode != 0:
+        raise subprocess.CalledProcessError(proc.returncode, cmd, out, err)
     result = json.loads(out)
+    requests = result["rps"] * result["seconds"]
+    if requests > 0:
+        def training(name):
+            return name.startswith("train-")
+        client = (after.ru_utime + after.ru_stime - children.ru_utime
+                  - children.ru_stime - client0)
+        result["server_us"] = 1e6 * cpu_delta(
+            server0, server1, lambda n: not training(n)) / requests
+        result["client_us"] = 1e6 * client / requests
+        result["train_cores"] = cpu_delta(trainer0, trainer1, training) / window
     result["label"] = label or target
     result["load_before"] = load_before
     result["load_after"] = os.getloadavg()[0]
@@ -298,9 +358,11 @@ def load(run, target, port, model_id, clients, seconds, label=None):
     result["train_s_per_epoch"] = training[1] / training[0] if training else None
     train = (f", training {result['train_s_per_epoch']:.1f} s/epoch"
              if training else "")
+    cpu = (f"; CPU us/request: server {result['server_us']:.1f}, client "
+           f"{result['client_us']:.1f}" if "server_us" in result else "")
     log(f"  {result['label']:10s} {clients:3d} clients {result['rps']:8.0f}/s "
         f"p50 {result['p50_ms']:.2f} p99 {result['p99_ms']:.2f} ms "
-        f"errors {int(result['error_count'])} (load {load_before:.2f}{train})")
+        f"errors {int(result['error_count'])} (load {load_before:.2f}{train}{cpu})")
     return result
 
 
@@ -360,6 +422,9 @@ def summarize(results):
     for label, rs in by.items():
         med[label] = {k: statistics.median(x[k] for x in rs) for k in
                       ("rps", "p50_ms", "p99_ms")}
+        for k in ("server_us", "client_us", "train_cores"):
+            values = [x[k] for x in rs if k in x]
+            med[label][k] = statistics.median(values) if values else None
         train = [x["train_s_per_epoch"] for x in rs if x.get("train_s_per_epoch")]
         med[label]["train_s_per_epoch"] = statistics.median(train) if train else None
     errors = {t: sum(int(x["error_count"]) for x in rs) for t, rs in by.items()}
@@ -384,26 +449,34 @@ def print_report(results):
         print(f"variant {label}: {what}")
     print()
 
-    def train(value):
-        return f"{value:.1f}" if value else "-"
+    def num(value, digits=1):
+        return f"{value:.{digits}f}" if value else "-"
 
-    print("| round | target | clients | rps | p50 ms | p99 ms | errors | load | training s/epoch |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    def cpu(r):
+        return (f"{num(r.get('server_us'))} | {num(r.get('client_us'))} | "
+                f"{num(r.get('train_cores'), 2)} |")
+
+    print("| round | target | clients | rps | p50 ms | p99 ms | errors | load "
+          "| training s/epoch | server CPU us/req | client CPU us/req "
+          "| training cores |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     n = 2 * len(results["variants"])
     for i, r in enumerate(results["rounds"]):
         print(f"| {i // n + 1} | {r.get('label', r['target'])} | {r['clients']} | "
               f"{r['rps']:.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | "
               f"{int(r['error_count'])} | {r['load_before']:.1f} | "
-              f"{train(r.get('train_s_per_epoch'))} |")
+              f"{num(r.get('train_s_per_epoch'))} | {cpu(r)}")
     for label, m in med.items():
         print(f"| median | {label} | | {m['rps']:.0f} | {m['p50_ms']:.2f} | "
-              f"{m['p99_ms']:.2f} | {errors[label]} | | {train(m['train_s_per_epoch'])} |")
+              f"{m['p99_ms']:.2f} | {errors[label]} | | "
+              f"{num(m['train_s_per_epoch'])} | {cpu(m)}")
     if results["long"]:
         r = results["long"]
         print(f"| long {r['seconds']:.0f} s | {r.get('label', r['target'])} | "
               f"{r['clients']} | {r['rps']:.0f} | {r['p50_ms']:.2f} | "
               f"{r['p99_ms']:.2f} | {int(r['error_count'])} | "
-              f"{r['load_before']:.1f} | {train(r.get('train_s_per_epoch'))} |")
+              f"{r['load_before']:.1f} | {num(r.get('train_s_per_epoch'))} | "
+              f"{cpu(r)}")
     print()
     for label, ratio in ratios.items():
         ok_rps = "met" if ratio["rps"] >= RPS_TARGET else "NOT met"
@@ -411,6 +484,12 @@ def print_report(results):
         name = "Predict" if len(ratios) == 1 else f"Predict ({label})"
         print(f"{name}/echo rps: {ratio['rps']:.2f} (target >= {RPS_TARGET:.2f}: {ok_rps})")
         print(f"{name}/echo p99: {ratio['p99']:.2f}x (target <= {P99_TARGET}x: {ok_p99})")
+        echo = med["echo" if "echo" in med else f"echo@{label}"]
+        if med[label]["server_us"] and echo["server_us"]:
+            print(f"{name}/echo server CPU per request: "
+                  f"{med[label]['server_us']:.1f} / {echo['server_us']:.1f} us; "
+                  f"client CPU per request: {med[label]['client_us']:.1f} / "
+                  f"{echo['client_us']:.1f} us")
     if results["long"]:
         n = int(results["long"]["error_count"])
         print(f"long round: {n} errors (target 0: {'met' if n == 0 else 'NOT met'})")
