@@ -92,6 +92,10 @@ def cpu_delta(before, after, keep=lambda name: True):
     return sum(v - before.get(k, 0) for k, v in after.items() if keep(k))
 
 
+def is_training_thread(name):
+    return name.startswith("train-")  # the WorkerPool's, with their OpenMP team
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -342,14 +346,13 @@ def load(run, target, port, model_id, clients, seconds, label=None):
     result = json.loads(out)
     requests = result["rps"] * result["seconds"]
     if requests > 0:
-        def training(name):
-            return name.startswith("train-")
         client = (after.ru_utime + after.ru_stime - children.ru_utime
                   - children.ru_stime - client0)
         result["server_us"] = 1e6 * cpu_delta(
-            server0, server1, lambda n: not training(n)) / requests
+            server0, server1, lambda n: not is_training_thread(n)) / requests
         result["client_us"] = 1e6 * client / requests
-        result["train_cores"] = cpu_delta(trainer0, trainer1, training) / window
+        result["train_cores"] = cpu_delta(trainer0, trainer1,
+                                          is_training_thread) / window
     result["label"] = label or target
     result["load_before"] = load_before
     result["load_after"] = os.getloadavg()[0]
@@ -422,18 +425,18 @@ def summarize(results):
     for label, rs in by.items():
         med[label] = {k: statistics.median(x[k] for x in rs) for k in
                       ("rps", "p50_ms", "p99_ms")}
-        for k in ("server_us", "client_us", "train_cores"):
-            values = [x[k] for x in rs if k in x]
+        # Measured in some rounds only (training speed, CPU per request).
+        for k in ("train_s_per_epoch", "server_us", "client_us", "train_cores"):
+            values = [x[k] for x in rs if x.get(k) is not None]
             med[label][k] = statistics.median(values) if values else None
-        train = [x["train_s_per_epoch"] for x in rs if x.get("train_s_per_epoch")]
-        med[label]["train_s_per_epoch"] = statistics.median(train) if train else None
     errors = {t: sum(int(x["error_count"]) for x in rs) for t, rs in by.items()}
     ratios = {}
     for label in med:
         echo = "echo" if "echo" in med else f"echo@{label}"
         if not label.startswith("echo") and echo in med:
             ratios[label] = {"rps": med[label]["rps"] / med[echo]["rps"],
-                             "p99": med[label]["p99_ms"] / med[echo]["p99_ms"]}
+                             "p99": med[label]["p99_ms"] / med[echo]["p99_ms"],
+                             "echo": echo}
     return med, errors, ratios
 
 
@@ -484,7 +487,7 @@ def print_report(results):
         name = "Predict" if len(ratios) == 1 else f"Predict ({label})"
         print(f"{name}/echo rps: {ratio['rps']:.2f} (target >= {RPS_TARGET:.2f}: {ok_rps})")
         print(f"{name}/echo p99: {ratio['p99']:.2f}x (target <= {P99_TARGET}x: {ok_p99})")
-        echo = med["echo" if "echo" in med else f"echo@{label}"]
+        echo = med[ratio["echo"]]
         if med[label]["server_us"] and echo["server_us"]:
             print(f"{name}/echo server CPU per request: "
                   f"{med[label]['server_us']:.1f} / {echo['server_us']:.1f} us; "
