@@ -13,10 +13,10 @@
 // forward pass (PaddedRows: up to kRowQuantum rows exactly, more padded to a
 // multiple of it; at most 15 shapes, which each layer's PrimitiveCache
 // keeps). Under concurrent one-image requests this reads the weights once
-// per batch instead of once per request. The forward pass costs about its
-// rows (f32 at the core's FMA peak from 8 rows up: one row ~16 us, eight
-// ~47, sixteen ~91 in `profundo-micro-bench --benchmark_filter=BM_Predict`),
-// so a lone request is not padded to eight. The default cap, 16 rows, keeps
+// per batch instead of once per request. A pass costs more with more rows
+// (`profundo-micro-bench --benchmark_filter=BM_Predict`, f32: one row ~16
+// us, eight ~47, sixteen ~91 on Zen 4; ~13, ~19, ~32 on Zen 5), so a lone
+// request is not padded to eight. The default cap, 16 rows, keeps
 // the prediction threads and gRPC's threads working at the same time: with
 // 64, fifty waiting one-image requests went into one pass and the rest of
 // the server waited for it (bench/load.sh, three runs: 15.0k-15.8k
