@@ -9,6 +9,12 @@
 
 namespace profundo {
 
+namespace {
+// Cache lines GatherRows prefetches at the start of each row of the next
+// batch (see tensor.h).
+constexpr int64_t kPrefetchLinesPerRow = 4;
+}  // namespace
+
 int64_t NumElements(const Shape& shape) {
   // A zero dimension anywhere makes the product 0, whatever the others (a
   // decoded file may declare [2^32-1, 2^32-1, 0]: no overflow on the way).
@@ -81,10 +87,22 @@ void GatherRows(const Tensor& x, const std::vector<int64_t>* order,
   }
   const int64_t* rows = order->data() + begin;
   const float* src = x.data();
+  // Rows [end, next_end) of `order`: the next batch of the same size.
+  const int64_t next_end =
+      std::min(static_cast<int64_t>(order->size()), end + count);
+  const int64_t start_lines =
+      std::min<int64_t>(kPrefetchLinesPerRow, (sizeof(float) * row + 63) / 64);
 #pragma omp parallel for schedule(static) \
     if (count * row >= kParallelMinElements / 4)
   for (int64_t i = 0; i < count; ++i) {
     std::memcpy(out + i * row, src + rows[i] * row, sizeof(float) * row);
+    if (end + i < next_end) {
+      const auto* next =
+          reinterpret_cast<const char*>(src + rows[count + i] * row);
+      for (int64_t l = 0; l < start_lines; ++l) {
+        __builtin_prefetch(next + 64 * l, /*rw=*/0, /*locality=*/1);
+      }
+    }
   }
 }
 

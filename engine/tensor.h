@@ -69,7 +69,12 @@ class Tensor {
 // x, shaped {end - begin} + sample_shape (the batches of Fit, Evaluate and
 // the predictions). Rows taken through `order` are copied over the OpenMP
 // team from 8,192 floats on (shuffled batches: random rows of a data set far
-// larger than the caches, each copy waiting on memory).
+// larger than the caches, each copy waiting on memory), and the first cache
+// lines of the rows order[end..end + (end - begin)) -- the next batch -- are
+// prefetched, each by the thread that copies row i of a batch, so that its
+// page walk and first misses overlap the step in between (Fit's shuffled
+// batch 32 of Fashion-MNIST: the gather 17 -> 9 us per step on one thread,
+// 9.5 -> 6 us on two).
 void GatherRows(const Tensor& x, const std::vector<int64_t>* order,
                 int64_t begin, int64_t end, const Shape& sample_shape,
                 Tensor* dst);

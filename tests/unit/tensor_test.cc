@@ -2,6 +2,7 @@
 
 #include <omp.h>
 
+#include <algorithm>
 #include <vector>
 
 #include "engine/rng.h"
@@ -41,6 +42,31 @@ TEST(TensorTest, GatherRowsInParallelEqualsRowByRowCopies) {
     for (int64_t j = 0; j < cols; ++j) {
       ASSERT_EQ(out[i * cols + j], static_cast<float>(order[i] * cols + j))
           << "row " << i << " column " << j;
+    }
+  }
+}
+
+// Fit's sweep: consecutive batches of one order, the last one partial, each
+// also prefetching the start of the next (a full one, a partial one, none).
+TEST(TensorTest, GatherRowsBatchesOfASweepEqualRowByRowCopies) {
+  omp_set_num_threads(2);
+  const int64_t rows = 300, cols = 784, batch_size = 32;
+  Tensor t({rows, cols});
+  for (int64_t i = 0; i < t.size(); ++i) t.data()[i] = static_cast<float>(i);
+  std::vector<int64_t> order;
+  for (int64_t i = 0; i < 101; ++i) order.push_back((i * 211) % rows);
+  const int64_t n = static_cast<int64_t>(order.size());
+  Tensor batch;
+  for (int64_t b = 0; b < n; b += batch_size) {
+    const int64_t e = std::min(n, b + batch_size);
+    GatherRows(t, &order, b, e, {cols}, &batch);
+    ASSERT_EQ(batch.shape(), (Shape{e - b, cols}));
+    for (int64_t i = b; i < e; ++i) {
+      for (int64_t j = 0; j < cols; ++j) {
+        ASSERT_EQ(batch.data()[(i - b) * cols + j],
+                  static_cast<float>(order[i] * cols + j))
+            << "batch at " << b << ", row " << i << ", column " << j;
+      }
     }
   }
 }
