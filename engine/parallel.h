@@ -105,18 +105,32 @@ inline bool InKernelHalvesStep() {
   return parallel_internal::kernel_halves_step && !omp_in_parallel();
 }
 
+// Whether the calling thread's team has exactly two threads (a kWhole step
+// on two), outside any parallel region: two independent tasks can run side
+// by side, one per thread.
+inline bool TeamOfTwo() {
+  return !omp_in_parallel() && omp_get_max_threads() == 2;
+}
+
 // Calls task(t) for t = 0 and 1: on two threads (thread t runs task(t))
-// when HalvesOnTwoThreads(), else one after the other on the calling
-// thread.
+// when `two_threads`, else one after the other on the calling thread.
+// Inside the tasks oneDNN's primitives run on their one thread.
 template <typename Task>
-void RunHalves(const Task& task) {
-  if (HalvesOnTwoThreads()) {
+void RunPair(bool two_threads, const Task& task) {
+  if (two_threads) {
 #pragma omp parallel num_threads(2)
     task(omp_get_thread_num());
     return;
   }
   task(0);
   task(1);
+}
+
+// RunPair for work split in two halves: on two threads when
+// HalvesOnTwoThreads().
+template <typename Task>
+void RunHalves(const Task& task) {
+  RunPair(HalvesOnTwoThreads(), task);
 }
 // The same, then, once both halves are done, after(t) on thread t of the
 // two, or after(-1) once on the calling thread when the halves ran there.

@@ -7,6 +7,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "engine/layers/dnnl_util.h"
+#include "engine/layers/matmul_product.h"
 #include "engine/layers/row_dots.h"
 #include "engine/layers/split_inner_product.h"
 #include "engine/mixed_precision/bfloat16.h"
@@ -27,9 +28,14 @@ struct Dense::Primitives {
   DnnlArgs fwd_args;
 
   bool has_bwd = false;
-  memory diff_src, diff_dst, diff_weights, diff_bias;
-  dnnl::primitive bwd_data, bwd_weights;
-  DnnlArgs bwd_data_args, bwd_weights_args;
+  memory diff_src, diff_dst;
+  dnnl::primitive bwd_data;
+  DnnlArgs bwd_data_args;
+  // diff_kernel = src^T . diff_dst (diff_bias: SumRows of diff_dst); its
+  // operands are p.src's and p.diff_dst's buffers.
+  MatmulProduct bwd_weights;
+  // bwd_data's stream when it runs beside bwd_weights (on the other thread).
+  dnnl::stream bwd_data_stream;
   // bf16 mode: src and diff_dst above are owned bf16 buffers, written by
   // FloatToBfloat16 / ActivationOp::BackwardToBf16.
 
@@ -151,8 +157,6 @@ void Dense::BuildBackward(Primitives& p, int64_t n, DnnlContext& dnnl) {
   const int64_t units = options_.units;
   // diff_src, diff_weights and diff_bias are f32 in both modes.
   const memory::desc diff_src_md = RowMajorMd(n, fan_in_);
-  const memory::desc diff_w_md = KernelMd(fan_in_, units);
-  const memory::desc b_md = VectorMd(units);
   const memory::desc src_md = p.fwd_pd.src_desc();
   const memory::desc w_md = p.fwd_pd.weights_desc();
   p.diff_src = UnboundMemory(diff_src_md, dnnl.engine);
@@ -173,26 +177,16 @@ void Dense::BuildBackward(Primitives& p, int64_t n, DnnlContext& dnnl) {
                      {DNNL_ARG_WEIGHTS, p.weights},
                      {DNNL_ARG_DIFF_SRC, p.diff_src}};
   AddScratchpad(data_pd, dnnl.engine, &p.bwd_data_args);
+  p.bwd_data_stream = dnnl::stream(dnnl.engine);
   p.has_bwd = true;
   ++bwd_builds_;
   if (p.split) return;  // it computes the weights' gradients
 
-  p.diff_weights = UnboundMemory(diff_w_md, dnnl.engine);
-  p.bwd_weights_args = {{DNNL_ARG_SRC, p.src},
-                        {DNNL_ARG_DIFF_DST, p.diff_dst},
-                        {DNNL_ARG_DIFF_WEIGHTS, p.diff_weights}};
-  dnnl::inner_product_backward_weights::primitive_desc weights_pd;
-  if (options_.use_bias) {
-    p.diff_bias = UnboundMemory(b_md, dnnl.engine);
-    p.bwd_weights_args.insert({DNNL_ARG_DIFF_BIAS, p.diff_bias});
-    weights_pd = dnnl::inner_product_backward_weights::primitive_desc(
-        {src_md, diff_w_md, b_md, dst_md}, attr, dnnl.engine, p.fwd_pd);
-  } else {
-    weights_pd = dnnl::inner_product_backward_weights::primitive_desc(
-        {src_md, diff_w_md, dst_md}, attr, dnnl.engine, p.fwd_pd);
-  }
-  p.bwd_weights = dnnl::inner_product_backward_weights(weights_pd);
-  AddScratchpad(weights_pd, dnnl.engine, &p.bwd_weights_args);
+  // src^T: the [fan_in, n] view of the row-major [n, fan_in] src.
+  const memory::desc src_t_md({fan_in_, n}, src_md.data_type(),
+                              memory::dims{1, fan_in_});
+  p.bwd_weights = MatmulProduct(src_t_md, dst_md, RowMajorMd(fan_in_, units),
+                                dnnl.engine);
   ++bwd_builds_;
 }
 
@@ -291,6 +285,11 @@ void Dense::Backward(const Tensor& src, const Tensor& dst,
       BindData(p.src, src.data());
       BindData(p.diff_dst, diff_pre);
     }
+    if (diff_src != nullptr) {
+      // bf16: p.weights is the kernel copy of the last Forward.
+      if (!bf16()) BindData(p.weights, ctx.params.value(kernel_id_));
+      BindData(p.diff_src, diff_src->data());
+    }
     if (p.split) {
       // p.split exists only for the row counts whose kTrain Forward used it.
       const void* src_data =
@@ -300,18 +299,30 @@ void Dense::Backward(const Tensor& src, const Tensor& dst,
       p.split->BackwardWeights(
           src_data, diff, ctx.params.grad(kernel_id_),
           bias_id_ >= 0 ? ctx.params.grad(bias_id_) : nullptr);
-    } else {
-      BindData(p.diff_weights, ctx.params.grad(kernel_id_));
-      if (bias_id_ >= 0) BindData(p.diff_bias, ctx.params.grad(bias_id_));
-      p.bwd_weights.execute(ctx.dnnl.stream, p.bwd_weights_args);
+      if (diff_src != nullptr) {
+        p.bwd_data.execute(ctx.dnnl.stream, p.bwd_data_args);
+        ctx.dnnl.stream.wait();
+      }
+      return;
     }
-    if (diff_src != nullptr) {
-      // bf16: p.weights is the kernel copy of the last Forward.
-      if (!bf16()) BindData(p.weights, ctx.params.value(kernel_id_));
-      BindData(p.diff_src, diff_src->data());
-      p.bwd_data.execute(ctx.dnnl.stream, p.bwd_data_args);
-    }
-    ctx.dnnl.stream.wait();
+    // The two products side by side on a team of two (see dense.h), else
+    // one after the other on the team.
+    RunPair(diff_src != nullptr && TeamOfTwo(), [&](int t) {
+      if (t == 0) {
+        p.bwd_weights.Run(p.src.get_data_handle(),
+                          p.diff_dst.get_data_handle(),
+                          ctx.params.grad(kernel_id_), ctx.dnnl.stream);
+        if (bias_id_ < 0) return;
+        if (bf16()) {
+          SumRows(Bf16Data(p.diff_dst), n, units, ctx.params.grad(bias_id_));
+        } else {
+          SumRows(diff_pre, n, units, ctx.params.grad(bias_id_));
+        }
+      } else if (diff_src != nullptr) {
+        p.bwd_data.execute(p.bwd_data_stream, p.bwd_data_args);
+        p.bwd_data_stream.wait();
+      }
+    });
   });
 }
 

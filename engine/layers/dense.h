@@ -7,11 +7,19 @@
 // with the spec's regularizers and max_norm constraints attached to them (the
 // model and optimizer apply those).
 //
-// oneDNN inner_product forward / backward_data / backward_weights (weights in
-// the "io" format, which is Keras's [in, out] row-major layout; bias gradient
-// from backward_weights). The activation is fused into the forward inner
-// product as an eltwise post-op where oneDNN has one (sigmoid, tanh, relu,
-// leaky_relu, elu), else applied in place on dst (ActivationOp).
+// oneDNN inner_product forward and backward_data (weights in the "io"
+// format, which is Keras's [in, out] row-major layout) and a matmul for the
+// kernel's gradient, src^T . diff_dst (matmul_product.h; the bias gradient
+// is the column sums of diff_dst). On a team of exactly two threads the
+// backward-data and backward-weights products run side by side, one per
+// thread (RunPair, engine/parallel.h): oneDNN gives a 2-thread team little
+// over one thread at these sizes (the seed's 300x100 layer at batch 32,
+// float32 17.6 -> 11.2 us, bf16 10.3 -> 7.4 us; BM_DenseBackward). The
+// matmul, unlike oneDNN's bf16 inner product backward weights, gives the
+// same bits run so as on one thread alone. The activation is fused into the
+// forward inner product as an eltwise post-op where oneDNN has one
+// (sigmoid, tanh, relu, leaky_relu, elu), else applied in place on dst
+// (ActivationOp).
 // Backward needs only src and dst: every activation's gradient is computed
 // from dst. Primitives are built once per batch size and reused
 // (primitive_cache.h); buffers grow once and are reused, so a training step
@@ -19,11 +27,12 @@
 // model asks for diff_src's column sums instead of diff_src
 // (BackwardToColumnSums, layer.h), which saves the largest layer's
 // backward-data inner product. Training steps of batches up to 256 rows on
-// large layers (SplitInnerProduct::Applies) run the forward and backward-weights
-// products as two halves of the kernel's rows, one per thread, with the
-// activation applied after (split_inner_product.h); inference keeps the
-// one fused inner product. A layer with less than kParallelMinMacs
-// multiply-adds per call runs on the calling thread alone (dnnl_util.h).
+// large layers (SplitInnerProduct::Applies) run the forward and
+// backward-weights products as two halves of the kernel's rows, one per
+// thread, with the activation applied after (split_inner_product.h);
+// inference keeps the one fused inner product. A layer with less than
+// kParallelMinMacs multiply-adds per call runs on the calling thread alone
+// (dnnl_util.h).
 //
 // Under DtypePolicy::kMixedBfloat16 (engine/mixed_precision/policy.h) the
 // three inner products take bfloat16 src, weights and diff_dst (oneDNN's

@@ -1,47 +1,10 @@
 #include "engine/layers/split_inner_product.h"
 
-#include <algorithm>
-
-#include "engine/mixed_precision/bfloat16.h"
 #include "engine/parallel.h"
 
 namespace profundo {
 
 using dnnl::memory;
-
-namespace {
-
-// sum[j] = sum over rows of d[r, j], rows in order.
-template <typename T>
-void SumRows(const T* d, int64_t rows, int64_t cols, float* sum) {
-  std::fill_n(sum, cols, 0.f);
-  for (int64_t r = 0; r < rows; ++r) {
-    const T* dr = d + r * cols;
-    PROFUNDO_SIMD
-    for (int64_t j = 0; j < cols; ++j) sum[j] += WidenToFloat(dr[j]);
-  }
-}
-
-}  // namespace
-
-SplitInnerProduct::Product::Product(const memory::desc& a_md,
-                                    const memory::desc& b_md,
-                                    const memory::desc& c_md,
-                                    const dnnl::engine& engine)
-    : a(UnboundMemory(a_md, engine)),
-      b(UnboundMemory(b_md, engine)),
-      c(UnboundMemory(c_md, engine)),
-      args{{DNNL_ARG_SRC, a}, {DNNL_ARG_WEIGHTS, b}, {DNNL_ARG_DST, c}} {
-  const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a_md, b_md, c_md),
-                                        LayerAttr(), engine);
-  AddScratchpad(pd, engine, &args);
-  matmul = dnnl::matmul(pd);
-}
-
-void SplitInnerProduct::Product::Run(dnnl::stream& stream) {
-  matmul.execute(stream, args);
-  stream.wait();
-}
 
 SplitInnerProduct::SplitInnerProduct(int64_t rows, int64_t fan_in,
                                      int64_t units, memory::data_type type,
@@ -64,8 +27,8 @@ SplitInnerProduct::SplitInnerProduct(int64_t rows, int64_t fan_in,
                                    memory::dims{units, 1});
     const memory::desc diff_kernel_md({h.kh, units}, f32,
                                       memory::dims{units, 1});
-    h.fwd = Product(src_md, kernel_md, dst_md, engine);
-    h.bwd = Product(src_t_md, diff_dst_md, diff_kernel_md, engine);
+    h.fwd = MatmulProduct(src_md, kernel_md, dst_md, engine);
+    h.bwd = MatmulProduct(src_t_md, diff_dst_md, diff_kernel_md, engine);
     h.stream = dnnl::stream(engine);
   }
 }
@@ -77,12 +40,6 @@ void* SplitInnerProduct::At(const void* base, int64_t elements) const {
 
 void SplitInnerProduct::Forward(const void* src, const void* kernel,
                                 const float* bias, float* dst) {
-  for (int t = 0; t < 2; ++t) {
-    Half& h = half_[t];
-    h.fwd.a.set_data_handle(At(src, h.k0));
-    h.fwd.b.set_data_handle(At(kernel, h.k0 * units_));
-    BindData(h.fwd.c, t == 0 ? dst : partial_.data());
-  }
   // dst = (half 0 + half 1) + bias, rows split between the two threads.
   auto add = [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) {
@@ -98,7 +55,11 @@ void SplitInnerProduct::Forward(const void* src, const void* kernel,
     }
   };
   RunHalves(
-      [&](int t) { half_[t].fwd.Run(half_[t].stream); },
+      [&](int t) {
+        Half& h = half_[t];
+        h.fwd.Run(At(src, h.k0), At(kernel, h.k0 * units_),
+                  t == 0 ? dst : partial_.data(), h.stream);
+      },
       [&](int t) {
         if (t < 0) return add(0, rows_);
         add(t * rows_ / 2, (t + 1) * rows_ / 2);
@@ -108,13 +69,12 @@ void SplitInnerProduct::Forward(const void* src, const void* kernel,
 void SplitInnerProduct::BackwardWeights(const void* src, const void* diff_dst,
                                         float* diff_kernel,
                                         float* diff_bias) {
-  for (Half& h : half_) {
-    h.bwd.a.set_data_handle(At(src, h.k0));
-    h.bwd.b.set_data_handle(const_cast<void*>(diff_dst));
-    BindData(h.bwd.c, diff_kernel + h.k0 * units_);
-  }
   RunHalves(
-      [&](int t) { half_[t].bwd.Run(half_[t].stream); },
+      [&](int t) {
+        Half& h = half_[t];
+        h.bwd.Run(At(src, h.k0), diff_dst, diff_kernel + h.k0 * units_,
+                  h.stream);
+      },
       [&](int t) {
         if (diff_bias == nullptr || t > 0) return;
         if (element_bytes_ == 2) {

@@ -45,6 +45,7 @@
 
 #include "dnnl.hpp"
 #include "engine/layers/dnnl_util.h"
+#include "engine/layers/matmul_product.h"
 
 namespace profundo {
 
@@ -80,21 +81,10 @@ class SplitInnerProduct {
                        float* diff_kernel, float* diff_bias);
 
  private:
-  // One 1-thread matmul c = a . b on unbound (strided) views.
-  struct Product {
-    Product() = default;
-    Product(const dnnl::memory::desc& a_md, const dnnl::memory::desc& b_md,
-            const dnnl::memory::desc& c_md, const dnnl::engine& engine);
-    // Runs it on `stream` and waits.
-    void Run(dnnl::stream& stream);
-    dnnl::memory a, b, c;
-    DnnlArgs args;
-    dnnl::matmul matmul;
-  };
   struct Half {
     int64_t k0 = 0, kh = 0;  // kernel rows [k0, k0 + kh)
-    Product fwd;  // src[:, half] . kernel[half, :]
-    Product bwd;  // src[:, half]^T . diff_dst
+    MatmulProduct fwd;  // src[:, half] . kernel[half, :]
+    MatmulProduct bwd;  // src[:, half]^T . diff_dst
     dnnl::stream stream;
   };
   void* At(const void* base, int64_t elements) const;

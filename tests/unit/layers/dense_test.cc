@@ -6,6 +6,8 @@
 // values).
 #include "engine/layers/dense.h"
 
+#include <omp.h>
+
 #include <cmath>
 #include <cstring>
 #include <memory>
@@ -249,6 +251,50 @@ TEST(Dense, SeedSizedLayerMatchesNaiveLoop) {
                 RefDense(ToDouble(x), f.kernel(), f.bias(), 32, 784, 300,
                          ActivationKind::kRelu, 0),
                 1e-4, 1e-4, "y");
+}
+
+// The seed's 300x100 layer at batch 32: on a team of two its backward-data
+// and backward-weights products run side by side, one per thread (dense.h).
+// Gradients against a naive double loop, and the same bits as one thread.
+TEST(Dense, BackwardOnATeamOfTwoMatchesNaiveLoopAndOneThread) {
+  constexpr int64_t n = 32, in = 300, units = 100;
+  const int threads_before = omp_get_max_threads();
+  struct Result {
+    std::vector<float> grads, dx;
+  };
+  auto run = [&](int threads) {
+    omp_set_num_threads(threads);
+    DenseFixture f(in, units, ActivationKind::kLinear);
+    Tensor x = RandomTensor({n, in}, f.h.rng, -1, 1);
+    Tensor r = RandomTensor({n, units}, f.h.rng, -1, 1);
+    Tensor y, dx;
+    f.ForwardBackward(x, r, &y, &dx);
+    // Linear: diff_kernel = x^T r, diff_bias = column sums of r,
+    // diff_src = r kernel^T.
+    const std::vector<double> xd = ToDouble(x), rd = ToDouble(r),
+                              w = f.kernel();
+    std::vector<double> dw(in * units, 0.0), db(units, 0.0), dxd(n * in, 0.0);
+    for (int64_t b = 0; b < n; ++b) {
+      for (int64_t j = 0; j < units; ++j) {
+        db[j] += rd[b * units + j];
+        for (int64_t i = 0; i < in; ++i) {
+          dw[i * units + j] += xd[b * in + i] * rd[b * units + j];
+          dxd[b * in + i] += rd[b * units + j] * w[i * units + j];
+        }
+      }
+    }
+    ExpectAllNear(f.h.params.grad(f.dense.kernel_id()), dw, 1e-4, 1e-5,
+                  "diff_kernel");
+    ExpectAllNear(f.h.params.grad(f.dense.bias_id()), db, 1e-4, 1e-5,
+                  "diff_bias");
+    ExpectAllNear(dx.data(), dxd, 1e-4, 1e-5, "diff_src");
+    return Result{f.h.params.grads(), dx.values()};
+  };
+  const Result one = run(1);
+  const Result two = run(2);
+  omp_set_num_threads(threads_before);
+  EXPECT_EQ(two.grads, one.grads);
+  EXPECT_EQ(two.dx, one.dx);
 }
 
 // ------------------------------------------------------------ mixed_bfloat16

@@ -1,0 +1,54 @@
+#include "engine/layers/matmul_product.h"
+
+#include <algorithm>
+
+#include "engine/mixed_precision/bfloat16.h"
+#include "engine/parallel.h"
+
+namespace profundo {
+
+MatmulProduct::MatmulProduct(const dnnl::memory::desc& a_md,
+                             const dnnl::memory::desc& b_md,
+                             const dnnl::memory::desc& c_md,
+                             const dnnl::engine& engine)
+    : a(UnboundMemory(a_md, engine)),
+      b(UnboundMemory(b_md, engine)),
+      c(UnboundMemory(c_md, engine)),
+      args{{DNNL_ARG_SRC, a}, {DNNL_ARG_WEIGHTS, b}, {DNNL_ARG_DST, c}} {
+  const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a_md, b_md, c_md),
+                                        LayerAttr(), engine);
+  AddScratchpad(pd, engine, &args);
+  matmul = dnnl::matmul(pd);
+}
+
+void MatmulProduct::Run(const void* a_data, const void* b_data, float* c_data,
+                        dnnl::stream& stream) {
+  a.set_data_handle(const_cast<void*>(a_data));
+  b.set_data_handle(const_cast<void*>(b_data));
+  BindData(c, c_data);
+  matmul.execute(stream, args);
+  stream.wait();
+}
+
+namespace {
+
+template <typename T>
+void SumRowsOf(const T* d, int64_t rows, int64_t cols, float* sum) {
+  std::fill_n(sum, cols, 0.f);
+  for (int64_t r = 0; r < rows; ++r) {
+    const T* dr = d + r * cols;
+    PROFUNDO_SIMD
+    for (int64_t j = 0; j < cols; ++j) sum[j] += WidenToFloat(dr[j]);
+  }
+}
+
+}  // namespace
+
+void SumRows(const float* d, int64_t rows, int64_t cols, float* sum) {
+  SumRowsOf(d, rows, cols, sum);
+}
+void SumRows(const uint16_t* d, int64_t rows, int64_t cols, float* sum) {
+  SumRowsOf(d, rows, cols, sum);
+}
+
+}  // namespace profundo
