@@ -66,7 +66,7 @@ class ParameterStore {
 
   // Non-const access marks the bf16 mirror stale (MarkValuesChanged).
   std::vector<float>& trainable_values() {
-    bf16_current_ = false;
+    MarkValuesChanged();
     return trainable_;
   }
   const std::vector<float>& trainable_values() const { return trainable_; }
@@ -94,7 +94,15 @@ class ParameterStore {
   uint16_t* bfloat16_values() { return bf16_.data(); }
   bool bfloat16_mirror_current() const { return bf16_current_; }
   void set_bfloat16_mirror_current() { bf16_current_ = true; }
-  void MarkValuesChanged() { bf16_current_ = false; }
+  void MarkValuesChanged() {
+    bf16_current_ = false;
+    ++values_generation_;
+  }
+  // Counts MarkValuesChanged() and non-const trainable_values() calls: a
+  // layer's own copy of its weights made at generation g (Dense's blocked
+  // inference kernel) is current while values_generation() is still g --
+  // the bf16 mirror's contract (writes through value(id) do not count).
+  int64_t values_generation() const { return values_generation_; }
 
  private:
   std::vector<Parameter> params_;
@@ -106,6 +114,7 @@ class ParameterStore {
   std::vector<float> non_trainable_;
   bool bf16_requested_ = false;
   bool bf16_current_ = false;
+  int64_t values_generation_ = 0;
   std::vector<uint16_t> bf16_;  // mirror of trainable_, when requested
 };
 

@@ -39,6 +39,14 @@ struct Dense::Primitives {
   // bf16 mode: src and diff_dst above are owned bf16 buffers, written by
   // FloatToBfloat16 / ActivationOp::BackwardToBf16.
 
+  // Inference forwards of this batch size when n >= kBlockedMinRows (built
+  // by the first): the same inner product with the kernel in the layout
+  // oneDNN picks (its brgemm kernels), reading the layer's blocked_kernel_.
+  bool has_blocked = false;
+  dnnl::inner_product_forward::primitive_desc blocked_pd;
+  dnnl::primitive blocked_fwd;
+  DnnlArgs blocked_args;  // src, bias, dst and scratchpad; weights bound
+
   // Training steps at this batch size when SplitInnerProduct::Applies
   // (built by the first kTrain Forward): forward and backward weights;
   // bwd_weights is then not built.
@@ -59,6 +67,16 @@ uint16_t* Bf16Data(const memory& m) {
 }
 
 constexpr memory::data_type kBf16 = memory::data_type::bf16;
+
+// Inference forwards of at least this many rows use the kernel in the
+// layout oneDNN picks for them (a blocked copy, converted once per change of
+// the weights) instead of Keras's: its brgemm kernels fuse the bias and the
+// activation and are faster from a few dozen rows on (2 threads, with elu:
+// 784x300 at 256 rows float32 302 -> 239 us, bf16 175 -> 126; 3,200 rows,
+// MC dropout's batches, 3,517 -> 2,970 and 1,806 -> 1,549 us; 100x10 at
+// 3,200 rows 58 -> 29 us), while converting the 784x300 kernel costs about
+// one such call.
+constexpr int64_t kBlockedMinRows = 256;
 
 }  // namespace
 
@@ -179,7 +197,7 @@ void Dense::BuildBackward(Primitives& p, int64_t n, DnnlContext& dnnl) {
   AddScratchpad(data_pd, dnnl.engine, &p.bwd_data_args);
   p.bwd_data_stream = dnnl::stream(dnnl.engine);
   p.has_bwd = true;
-  ++bwd_builds_;
+  ++later_builds_;
   if (p.split) return;  // it computes the weights' gradients
 
   // src^T: the [fan_in, n] view of the row-major [n, fan_in] src.
@@ -187,7 +205,52 @@ void Dense::BuildBackward(Primitives& p, int64_t n, DnnlContext& dnnl) {
                               memory::dims{1, fan_in_});
   p.bwd_weights = MatmulProduct(src_t_md, dst_md, RowMajorMd(fan_in_, units),
                                 dnnl.engine);
-  ++bwd_builds_;
+  ++later_builds_;
+}
+
+void Dense::BuildBlocked(Primitives& p, DnnlContext& dnnl) {
+  const memory::desc w_md({options_.units, fan_in_},
+                          bf16() ? kBf16 : memory::data_type::f32,
+                          memory::format_tag::any);
+  dnnl::primitive_attr attr = LayerAttr();
+  dnnl::post_ops ops;
+  if (activation_.AppendPostOp(&ops)) attr.set_post_ops(ops);
+  const memory::desc src_md = p.fwd_pd.src_desc();
+  const memory::desc dst_md = p.fwd_pd.dst_desc();
+  p.blocked_args = {{DNNL_ARG_SRC, p.src}, {DNNL_ARG_DST, p.dst}};
+  if (options_.use_bias) {
+    p.blocked_args.insert({DNNL_ARG_BIAS, p.bias});
+    p.blocked_pd = dnnl::inner_product_forward::primitive_desc(
+        {prop_kind::forward_inference, src_md, w_md,
+         VectorMd(options_.units), dst_md},
+        attr, dnnl.engine);
+  } else {
+    p.blocked_pd = dnnl::inner_product_forward::primitive_desc(
+        {prop_kind::forward_inference, src_md, w_md, dst_md}, attr,
+        dnnl.engine);
+  }
+  p.blocked_fwd = dnnl::inner_product_forward(p.blocked_pd);
+  AddScratchpad(p.blocked_pd, dnnl.engine, &p.blocked_args);
+  p.has_blocked = true;
+  ++later_builds_;
+}
+
+void Dense::UpdateBlockedKernel(const Primitives& p, Context& ctx) {
+  const memory::desc md = p.blocked_pd.weights_desc();
+  const int64_t generation = ctx.params.values_generation();
+  if (blocked_kernel_ && blocked_kernel_.get_desc() == md &&
+      blocked_generation_ == generation) {
+    return;
+  }
+  if (!blocked_kernel_ || blocked_kernel_.get_desc() != md) {
+    blocked_kernel_ = memory(md, ctx.dnnl.engine);
+  }
+  memory kernel(KernelMd(fan_in_, options_.units), ctx.dnnl.engine,
+                ctx.params.value(kernel_id_));
+  dnnl::reorder(kernel, blocked_kernel_)
+      .execute(ctx.dnnl.stream, kernel, blocked_kernel_);
+  ctx.dnnl.stream.wait();
+  blocked_generation_ = generation;
 }
 
 void Dense::ConvertKernel(Context& ctx) {
@@ -242,6 +305,14 @@ void Dense::Forward(const Tensor& src, Tensor* dst, Mode mode, Context& ctx) {
     }
     if (bias_id_ >= 0) BindData(p.bias, ctx.params.value(bias_id_));
     BindData(p.dst, dst->data());
+    if (mode != Mode::kTrain && n >= kBlockedMinRows) {
+      if (!p.has_blocked) BuildBlocked(p, ctx.dnnl);
+      UpdateBlockedKernel(p, ctx);
+      p.blocked_args[DNNL_ARG_WEIGHTS] = blocked_kernel_;
+      p.blocked_fwd.execute(ctx.dnnl.stream, p.blocked_args);
+      ctx.dnnl.stream.wait();
+      return;
+    }
     p.fwd.execute(ctx.dnnl.stream, p.fwd_args);
     ctx.dnnl.stream.wait();
   });

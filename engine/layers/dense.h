@@ -30,9 +30,12 @@
 // large layers (SplitInnerProduct::Applies) run the forward and
 // backward-weights products as two halves of the kernel's rows, one per
 // thread, with the activation applied after (split_inner_product.h);
-// inference keeps the one fused inner product. A layer with less than
-// kParallelMinMacs multiply-adds per call runs on the calling thread alone
-// (dnnl_util.h).
+// inference keeps the one fused inner product, and from kBlockedMinRows
+// rows (MC dropout's passes, large evaluations) runs it on a copy of the
+// kernel in the layout oneDNN picks for it, made again whenever the store's
+// values_generation() moved (the bf16 mirror's contract, parameters.h).
+// A layer with less than kParallelMinMacs multiply-adds per call runs on
+// the calling thread alone (dnnl_util.h).
 //
 // Under DtypePolicy::kMixedBfloat16 (engine/mixed_precision/policy.h) the
 // three inner products take bfloat16 src, weights and diff_dst (oneDNN's
@@ -48,8 +51,8 @@
 // between a kTrain Forward and its Backward (the fit's order: forward,
 // backward, optimizer step). Parameters and their gradients stay f32.
 //
-// Owns its initializers, primitives, the bf16 copies and a [N, units]
-// scratch gradient. Not thread-safe (engine/layers/layer.h).
+// Owns its initializers, primitives, the bf16 and blocked copies and a
+// [N, units] scratch gradient. Not thread-safe (engine/layers/layer.h).
 //
 // Example:
 //   DenseOptions o;  o.units = 300;  o.activation = ActivationKind::kElu;
@@ -117,15 +120,19 @@ class Dense final : public Layer {
 
   int kernel_id() const { return kernel_id_; }
   int bias_id() const { return bias_id_; }  // -1 without bias
-  // Primitives created so far (inner products and activation).
+  // Primitives created so far (inner products, matmuls and activation).
   int64_t primitive_builds() const {
-    return cache_.builds() + bwd_builds_ + activation_.primitive_builds();
+    return cache_.builds() + later_builds_ + activation_.primitive_builds();
   }
 
  private:
   struct Primitives;
   Primitives& Get(int64_t n, DnnlContext& dnnl);
   void BuildBackward(Primitives& p, int64_t n, DnnlContext& dnnl);
+  void BuildBlocked(Primitives& p, DnnlContext& dnnl);
+  // Makes blocked_kernel_ the kernel in p.blocked_fwd's layout, converting
+  // unless it already is for the store's current values_generation().
+  void UpdateBlockedKernel(const Primitives& p, Context& ctx);
   bool bf16() const {
     return options_.dtype_policy == DtypePolicy::kMixedBfloat16;
   }
@@ -141,12 +148,18 @@ class Dense final : public Layer {
   int kernel_id_ = -1;
   int bias_id_ = -1;
   PrimitiveCache<Primitives> cache_;
-  int64_t bwd_builds_ = 0;
+  int64_t later_builds_ = 0;  // primitives built after the forward's
   Tensor diff_pre_;  // [N, units]: d loss / d (src . kernel + bias)
   // bf16 mode: the kernel's slice of the store's bf16 mirror as a oneDNN
   // {units, fan_in} "io" bf16 memory (not owned), shared by every batch
   // size's primitives.
   dnnl::memory kernel_bf16_;
+  // Inference at kBlockedMinRows rows and more: the kernel in the layout
+  // oneDNN picked for that inner product (f32 or bf16 by the policy),
+  // converted from the f32 kernel at the store's values_generation()
+  // blocked_generation_.
+  dnnl::memory blocked_kernel_;
+  int64_t blocked_generation_ = -1;
 };
 
 }  // namespace profundo

@@ -297,6 +297,36 @@ TEST(Dense, BackwardOnATeamOfTwoMatchesNaiveLoopAndOneThread) {
   EXPECT_EQ(two.dx, one.dx);
 }
 
+// Inference of 256 rows and more runs on a blocked copy of the kernel
+// (dense.cc, kBlockedMinRows): against the naive loop, and after the weights
+// change (a non-const trainable_values(), as the optimizer's step and
+// SetWeights write them) the next call computes with the new ones.
+TEST(Dense, InferenceOfManyRowsUsesTheCurrentWeights) {
+  constexpr int64_t n = 300, in = 300, units = 100;
+  DenseFixture f(in, units, ActivationKind::kElu);
+  Tensor x = RandomTensor({n, in}, f.h.rng, -1, 1);
+  Tensor y;
+  for (int round = 0; round < 3; ++round) {
+    f.dense.Forward(x, &y, Mode::kInference, f.h.ctx);
+    ExpectAllNear(y.data(),
+                  RefDense(ToDouble(x), f.kernel(), f.bias(), n, in, units,
+                           ActivationKind::kElu, 1.0),
+                  1e-5, 1e-5, "y, round " + std::to_string(round));
+    // Round 1 changes nothing (the copy is reused); round 2 sees this.
+    if (round == 1) {
+      std::vector<float>& w = f.h.params.trainable_values();
+      for (float& v : w) v *= -0.5f;
+    }
+  }
+  // Fewer rows: Keras's layout, the same values within rounding.
+  Tensor part = x.Rows(0, 8), y_part;
+  f.dense.Forward(part, &y_part, Mode::kInference, f.h.ctx);
+  ExpectAllNear(y_part.data(),
+                RefDense(ToDouble(part), f.kernel(), f.bias(), 8, in, units,
+                         ActivationKind::kElu, 1.0),
+                1e-5, 1e-5, "8 rows");
+}
+
 // ------------------------------------------------------------ mixed_bfloat16
 
 // f32 -> bf16 -> f32 with round-to-nearest-even, as oneDNN converts.
@@ -365,39 +395,50 @@ class DenseBf16Test : public ::testing::Test {
   }
 };
 
-TEST_F(DenseBf16Test, ForwardRoundsOperandsToBf16) {
-  // The seed's first Dense at batch 32.
-  constexpr int64_t n = 32, in = 784, units = 300;
-  DenseFixture f(in, units, ActivationKind::kElu, true, 3,
-                 DtypePolicy::kMixedBfloat16);
-  EXPECT_EQ(f.dense.dtype_policy(), DtypePolicy::kMixedBfloat16);
-  Tensor x = RandomTensor({n, in}, f.h.rng, -1, 1);
+// A `mode` forward of x [n, in] through f's bf16 layer [in, units] is the
+// f32-accumulated product of the bf16-rounded operands, within bf16's
+// rounding of the f32 result, and not that result to f32 precision.
+void ExpectForwardRoundsOperandsToBf16(DenseFixture& f, const Tensor& x,
+                                       Mode mode) {
+  const int64_t n = x.dim(0), in = x.dim(1), units = f.dense.units();
   const std::vector<double> xd = ToDouble(x), w = f.kernel(), b = f.bias();
-  for (Mode mode : {Mode::kTrain, Mode::kInference}) {
-    Tensor y;
-    f.dense.Forward(x, &y, mode, f.h.ctx);
-    ASSERT_EQ(y.shape(), (Shape{n, units}));
-    // Exactly the f32-accumulated product of the bf16-rounded operands...
-    ExpectAllNear(y.data(),
-                  RefDense(RoundToBf16(xd), RoundToBf16(w), b, n, in, units,
-                           ActivationKind::kElu, 1.0),
-                  1e-4, 1e-4, "y vs bf16 operands");
-    // ...which is within bf16's rounding of the f32 result: each operand
-    // loses at most 2^-9 relatively, so |error| <= 2^-8 sum |x w|.
-    ExpectWithinScale(
-        y.data(), RefDense(xd, w, b, n, in, units, ActivationKind::kElu, 1.0),
-        AbsProduct(xd, w, n, in, units), 1.0 / 256, "y vs f32");
-  }
-  // And it did round: the f32 reference is not met to f32 precision.
   Tensor y;
-  f.dense.Forward(x, &y, Mode::kTrain, f.h.ctx);
+  f.dense.Forward(x, &y, mode, f.h.ctx);
+  ASSERT_EQ(y.shape(), (Shape{n, units}));
+  ExpectAllNear(y.data(),
+                RefDense(RoundToBf16(xd), RoundToBf16(w), b, n, in, units,
+                         ActivationKind::kElu, 1.0),
+                1e-4, 1e-4, "y vs bf16 operands");
+  // Each operand loses at most 2^-9 relatively, so |error| <= 2^-8 sum
+  // |x w|.
   const std::vector<double> exact =
       RefDense(xd, w, b, n, in, units, ActivationKind::kElu, 1.0);
+  ExpectWithinScale(y.data(), exact, AbsProduct(xd, w, n, in, units),
+                    1.0 / 256, "y vs f32");
   double max_err = 0;
   for (int64_t i = 0; i < n * units; ++i) {
     max_err = std::max(max_err, std::abs(y.data()[i] - exact[i]));
   }
-  EXPECT_GT(max_err, 1e-4);
+  EXPECT_GT(max_err, 1e-4) << "it did not round";
+}
+
+TEST_F(DenseBf16Test, ForwardRoundsOperandsToBf16) {
+  // The seed's first Dense at batch 32.
+  DenseFixture f(784, 300, ActivationKind::kElu, true, 3,
+                 DtypePolicy::kMixedBfloat16);
+  EXPECT_EQ(f.dense.dtype_policy(), DtypePolicy::kMixedBfloat16);
+  Tensor x = RandomTensor({32, 784}, f.h.rng, -1, 1);
+  ExpectForwardRoundsOperandsToBf16(f, x, Mode::kTrain);
+  ExpectForwardRoundsOperandsToBf16(f, x, Mode::kInference);
+}
+
+// Inference of 256 rows and more: the blocked bf16 copy of the kernel
+// (dense.cc) rounds the operands as the mirror does.
+TEST_F(DenseBf16Test, InferenceOfManyRowsRoundsOperandsToBf16) {
+  DenseFixture f(300, 100, ActivationKind::kElu, true, 5,
+                 DtypePolicy::kMixedBfloat16);
+  Tensor x = RandomTensor({256, 300}, f.h.rng, -1, 1);
+  ExpectForwardRoundsOperandsToBf16(f, x, Mode::kInference);
 }
 
 TEST_F(DenseBf16Test, BackwardMatchesF32ReferenceWithinBf16Error) {
