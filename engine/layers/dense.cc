@@ -247,8 +247,11 @@ void Dense::UpdateBlockedKernel(const Primitives& p, Context& ctx) {
   }
   memory kernel(KernelMd(fan_in_, options_.units), ctx.dnnl.engine,
                 ctx.params.value(kernel_id_));
-  dnnl::reorder(kernel, blocked_kernel_)
-      .execute(ctx.dnnl.stream, kernel, blocked_kernel_);
+  // oneDNN's primitive cache keeps the reorder between calls.
+  const dnnl::reorder::primitive_desc pd(kernel, blocked_kernel_, LayerAttr());
+  DnnlArgs args = {{DNNL_ARG_FROM, kernel}, {DNNL_ARG_TO, blocked_kernel_}};
+  AddScratchpad(pd, ctx.dnnl.engine, &args);
+  dnnl::reorder(pd).execute(ctx.dnnl.stream, args);
   ctx.dnnl.stream.wait();
   blocked_generation_ = generation;
 }
