@@ -11,22 +11,22 @@ MatmulProduct::MatmulProduct(const dnnl::memory::desc& a_md,
                              const dnnl::memory::desc& b_md,
                              const dnnl::memory::desc& c_md,
                              const dnnl::engine& engine)
-    : a(UnboundMemory(a_md, engine)),
-      b(UnboundMemory(b_md, engine)),
-      c(UnboundMemory(c_md, engine)),
-      args{{DNNL_ARG_SRC, a}, {DNNL_ARG_WEIGHTS, b}, {DNNL_ARG_DST, c}} {
+    : a_(UnboundMemory(a_md, engine)),
+      b_(UnboundMemory(b_md, engine)),
+      c_(UnboundMemory(c_md, engine)),
+      args_{{DNNL_ARG_SRC, a_}, {DNNL_ARG_WEIGHTS, b_}, {DNNL_ARG_DST, c_}} {
   const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a_md, b_md, c_md),
                                         LayerAttr(), engine);
-  AddScratchpad(pd, engine, &args);
-  matmul = dnnl::matmul(pd);
+  AddScratchpad(pd, engine, &args_);
+  matmul_ = dnnl::matmul(pd);
 }
 
 void MatmulProduct::Run(const void* a_data, const void* b_data, float* c_data,
                         dnnl::stream& stream) {
-  a.set_data_handle(const_cast<void*>(a_data));
-  b.set_data_handle(const_cast<void*>(b_data));
-  BindData(c, c_data);
-  matmul.execute(stream, args);
+  a_.set_data_handle(const_cast<void*>(a_data));
+  b_.set_data_handle(const_cast<void*>(b_data));
+  BindData(c_, c_data);
+  matmul_.execute(stream, args_);
   stream.wait();
 }
 

@@ -21,7 +21,8 @@
 
 namespace profundo {
 
-struct MatmulProduct {
+class MatmulProduct {
+ public:
   MatmulProduct() = default;
   // Throws dnnl::error (callers run it under RunDnnl).
   MatmulProduct(const dnnl::memory::desc& a_md, const dnnl::memory::desc& b_md,
@@ -30,9 +31,10 @@ struct MatmulProduct {
   void Run(const void* a_data, const void* b_data, float* c_data,
            dnnl::stream& stream);
 
-  dnnl::memory a, b, c;
-  DnnlArgs args;
-  dnnl::matmul matmul;
+ private:
+  dnnl::memory a_, b_, c_;  // views bound by Run
+  DnnlArgs args_;
+  dnnl::matmul matmul_;
 };
 
 // sum[j] = sum over the rows r of d[r, j] (f32 or bf16 bits), r in order.
