@@ -26,10 +26,12 @@
 // allocates nothing. After a BatchNormalization on the model's input the
 // model asks for diff_src's column sums instead of diff_src
 // (BackwardToColumnSums, layer.h), which saves the largest layer's
-// backward-data inner product. Training steps of batches up to 256 rows on
-// large layers (SplitInnerProduct::Applies) run the forward and
-// backward-weights products as two halves of the kernel's rows, one per
-// thread, with the activation applied after (split_inner_product.h);
+// backward-data inner product (with split products, each thread computes
+// the sums of the kernel rows whose gradient it just computed). Training
+// steps of batches up to 256 rows on large layers
+// (SplitInnerProduct::Applies) run the forward and backward-weights
+// products as two halves of the kernel's rows, one per thread, with the
+// activation applied after (split_inner_product.h);
 // inference keeps the one fused inner product, and from kBlockedMinRows
 // rows (MC dropout's passes, large evaluations) runs it on a copy of the
 // kernel in the layout oneDNN picks for it, made again whenever the store's
@@ -71,6 +73,7 @@
 #include "engine/layers/activation_op.h"
 #include "engine/layers/layer.h"
 #include "engine/layers/primitive_cache.h"
+#include "engine/layers/split_inner_product.h"
 #include "engine/mixed_precision/policy.h"
 #include "engine/regularizers/regularizer.h"
 
@@ -133,6 +136,12 @@ class Dense final : public Layer {
   // Makes blocked_kernel_ the kernel in p.blocked_fwd's layout, converting
   // unless it already is for the store's current values_generation().
   void UpdateBlockedKernel(const Primitives& p, Context& ctx);
+  // Backward; when the training products are split (SplitInnerProduct),
+  // after_rows runs on each half's kernel rows right after their gradient
+  // (SplitInnerProduct::BackwardWeights). Whether it ran.
+  bool BackwardProducts(const Tensor& src, const Tensor& dst,
+                        const Tensor& diff_dst, Tensor* diff_src, Context& ctx,
+                        const SplitInnerProduct::AfterRows& after_rows);
   bool bf16() const {
     return options_.dtype_policy == DtypePolicy::kMixedBfloat16;
   }

@@ -67,24 +67,36 @@ void SplitInnerProduct::Forward(const void* src, const void* kernel,
 }
 
 void SplitInnerProduct::BackwardWeights(const void* src, const void* diff_dst,
-                                        float* diff_kernel,
-                                        float* diff_bias) {
-  RunHalves(
-      [&](int t) {
-        Half& h = half_[t];
-        h.bwd.Run(At(src, h.k0), diff_dst, diff_kernel + h.k0 * units_,
-                  h.stream);
-      },
-      [&](int t) {
-        if (diff_bias == nullptr || t > 0) return;
-        if (element_bytes_ == 2) {
-          SumRows(static_cast<const uint16_t*>(diff_dst), rows_, units_,
-                  diff_bias);
-        } else {
-          SumRows(static_cast<const float*>(diff_dst), rows_, units_,
-                  diff_bias);
-        }
-      });
+                                        float* diff_kernel, float* diff_bias,
+                                        const AfterRows& after_rows) {
+  auto sum_rows = [&](float* sum) {
+    if (element_bytes_ == 2) {
+      SumRows(static_cast<const uint16_t*>(diff_dst), rows_, units_, sum);
+    } else {
+      SumRows(static_cast<const float*>(diff_dst), rows_, units_, sum);
+    }
+  };
+  const bool two_threads = HalvesOnTwoThreads();
+  if (two_threads && diff_bias != nullptr && after_rows) {
+    bias_copy_.resize(units_);
+  }
+  // No barrier: the second thread sums diff_dst's rows into its own copy
+  // when its rows need the bias before the first thread's sum is known.
+  RunPair(two_threads, [&](int t) {
+    Half& h = half_[t];
+    float* bias = diff_bias;
+    if (diff_bias != nullptr) {
+      if (t == 0) {
+        sum_rows(diff_bias);
+      } else if (two_threads && after_rows) {
+        bias = bias_copy_.data();
+        sum_rows(bias);
+      }
+    }
+    h.bwd.Run(At(src, h.k0), diff_dst, diff_kernel + h.k0 * units_,
+              h.stream);
+    if (after_rows) after_rows(h.k0, h.k0 + h.kh, bias);
+  });
 }
 
 }  // namespace profundo

@@ -41,6 +41,7 @@
 #define PROFUNDO_ENGINE_LAYERS_SPLIT_INNER_PRODUCT_H_
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "dnnl.hpp"
@@ -76,9 +77,16 @@ class SplitInnerProduct {
   void Forward(const void* src, const void* kernel, const float* bias,
                float* dst);
   // diff_kernel [fan_in, units] = src^T . diff_dst; diff_bias [units] (if
-  // not null) = sum over rows of diff_dst.
+  // not null) = sum over rows of diff_dst. Then, if `after_rows` is set,
+  // after_rows(begin, end, bias) for each half's kernel rows [begin, end),
+  // on the thread that computed them, right after (the rows still in its
+  // cache), with `bias` the complete diff_bias (the second thread's own
+  // copy of it, the same bits; null without diff_bias).
+  using AfterRows =
+      std::function<void(int64_t begin, int64_t end, const float* bias)>;
   void BackwardWeights(const void* src, const void* diff_dst,
-                       float* diff_kernel, float* diff_bias);
+                       float* diff_kernel, float* diff_bias,
+                       const AfterRows& after_rows = nullptr);
 
  private:
   struct Half {
@@ -93,6 +101,7 @@ class SplitInnerProduct {
   size_t element_bytes_;
   Half half_[2];
   std::vector<float> partial_;  // [rows, units]: half 1's forward product
+  std::vector<float> bias_copy_;  // [units]: the second thread's diff_bias
 };
 
 }  // namespace profundo

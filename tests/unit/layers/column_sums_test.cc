@@ -17,6 +17,7 @@
 #include "engine/layers/dense.h"
 #include "engine/layers/row_dots.h"
 #include "engine/mixed_precision/bfloat16.h"
+#include "engine/parallel.h"
 #include "gtest/gtest.h"
 #include "tests/unit/layers/layer_test_util.h"
 
@@ -241,21 +242,54 @@ TEST(RowDots, MatchesDoubleLoops) {
   }
 }
 
-TEST(ColumnSums, SameBitsOnOneAndTwoThreads) {
-  std::vector<float> got[2];
-  for (int threads : {1, 2}) {
-    const int saved_threads = omp_get_max_threads();
-    omp_set_num_threads(threads);
-    BnDense m(784, 300, ActivationKind::kElu, DtypePolicy::kMixedBfloat16);
-    m.RandomizeAffine();
-    m.Forward(32);
-    ColumnSums sums;
-    ASSERT_TRUE(m.dense.BackwardToColumnSums(m.y, m.z, m.dz, &sums, m.h.ctx));
-    m.bn.BackwardFromColumnSums(m.x, m.y, sums, m.h.ctx);
-    omp_set_num_threads(saved_threads);
-    got[threads - 1] = m.Grad(m.bn.gamma_id());
+// The seed's 784x300 layer at batch 32 splits its products
+// (SplitInnerProduct): on two threads each half's column sums are computed
+// by the thread that computed its gradient rows, from its own copy of the
+// bias gradient; on one thread, on three (the halves in turn, the rows over
+// the team) and in a kKernelHalves step the sums must have the same bits.
+TEST(ColumnSums, SameBitsOnAnyTeam) {
+  struct Team {
+    int threads;
+    StepTeam mode;
+  };
+  const Team teams[] = {{1, StepTeam::kWhole},
+                        {2, StepTeam::kWhole},
+                        {3, StepTeam::kWhole},
+                        {2, StepTeam::kKernelHalves}};
+  for (DtypePolicy policy :
+       {DtypePolicy::kFloat32, DtypePolicy::kMixedBfloat16}) {
+    std::vector<float> want_dy, want_dy_y, want_gamma, want_beta;
+    for (const Team& team : teams) {
+      SCOPED_TRACE(::testing::Message()
+                   << team.threads << " threads, mode "
+                   << static_cast<int>(team.mode) << ", policy "
+                   << static_cast<int>(policy));
+      const int saved_threads = omp_get_max_threads();
+      omp_set_num_threads(team.threads);
+      BnDense m(784, 300, ActivationKind::kElu, policy);
+      m.RandomizeAffine();
+      ColumnSums sums;
+      {
+        const ScopedStepTeam step(team.mode, team.threads);
+        m.Forward(32);
+        ASSERT_TRUE(
+            m.dense.BackwardToColumnSums(m.y, m.z, m.dz, &sums, m.h.ctx));
+        m.bn.BackwardFromColumnSums(m.x, m.y, sums, m.h.ctx);
+      }
+      omp_set_num_threads(saved_threads);
+      if (want_dy.empty()) {
+        want_dy = sums.dy;
+        want_dy_y = sums.dy_y;
+        want_gamma = m.Grad(m.bn.gamma_id());
+        want_beta = m.Grad(m.bn.beta_id());
+        continue;
+      }
+      EXPECT_EQ(sums.dy, want_dy);
+      EXPECT_EQ(sums.dy_y, want_dy_y);
+      EXPECT_EQ(m.Grad(m.bn.gamma_id()), want_gamma);
+      EXPECT_EQ(m.Grad(m.bn.beta_id()), want_beta);
+    }
   }
-  EXPECT_EQ(got[0], got[1]);
 }
 
 TEST(ColumnSums, BatchNormalizationRefusesIllConditionedColumns) {
