@@ -278,15 +278,14 @@ void Model::ApplyHead(Tensor* out) {
     for (int64_t i = 0; i < n * k; ++i) dst[i] = 1.0f / (1.0f + std::exp(-src[i]));
     return;
   }
-  for (int64_t r = 0; r < n; ++r) {
-    const float* l = src + r * k;
-    float* p = dst + r * k;
-    const float mx = *std::max_element(l, l + k);
-    float sum = 0;
-    for (int64_t j = 0; j < k; ++j) sum += (p[j] = std::exp(l[j] - mx));
-    const float inv = 1.0f / sum;
-    for (int64_t j = 0; j < k; ++j) p[j] *= inv;
+  SoftmaxRows(logits, out);
+}
+
+double Model::HeadLoss(const Tensor& y, Tensor* diff) const {
+  if (*fused_head_ == ActivationKind::kSoftmax) {
+    return loss_->ComputeFromSoftmax(acts_.back(), head_out_, y, diff);
   }
+  return loss_->ComputeFromLogits(acts_.back(), y, diff);
 }
 
 const Tensor& Model::ForwardBatch(Mode mode) {
@@ -309,8 +308,8 @@ double Model::BackwardBatch(const Tensor& y) {
   Context ctx{dnnl_, params_, rng_};
   const Tensor& out = acts_.back();
   Tensor& diff = diffs_.back();
-  const double loss = fused_head_ ? loss_->ComputeFromLogits(out, y, &diff)
-                                  : loss_->Compute(out, y, &diff);
+  const double loss =
+      fused_head_ ? HeadLoss(y, &diff) : loss_->Compute(out, y, &diff);
   const size_t first = first_trainable_layer_;
   // The first trainable layer may need only column sums of its diff_dst
   // (Layer::TakesColumnSums): then the layer after it skips its diff_src.
@@ -365,9 +364,8 @@ absl::StatusOr<Evaluation> Model::EvaluateStandardized(const Dataset& data,
                Shape(data.y.shape().begin() + 1, data.y.shape().end()),
                &y_batch);
     const Tensor& out = ForwardBatch(Mode::kInference);
-    const double loss = fused_head_
-                            ? loss_->ComputeFromLogits(acts_.back(), y_batch, nullptr)
-                            : loss_->Compute(out, y_batch, nullptr);
+    const double loss = fused_head_ ? HeadLoss(y_batch, nullptr)
+                                    : loss_->Compute(out, y_batch, nullptr);
     loss_sum += loss * (e - b);
     correct += CountCorrect(accuracy_kind_, out, y_batch);
     counted += CountedItems(accuracy_kind_, out);

@@ -223,7 +223,13 @@ class Model {
   bool SplitsKernels(int64_t rows) const;
   double RegularizationPenalty() const;
   void AddRegularizationGradients();
+  // The fused head's output for the last forward (acts_.back() its
+  // logits): softmax or sigmoid.
   void ApplyHead(Tensor* out);
+  // The loss (and d loss / d logits into diff, if not null) of the last
+  // forward's fused head against y: from the softmax ApplyHead computed
+  // into head_out_, or from the logits.
+  double HeadLoss(const Tensor& y, Tensor* diff) const;
   // Evaluate on data that is already standardized.
   absl::StatusOr<Evaluation> EvaluateStandardized(const Dataset& data,
                                                   int batch_size);

@@ -57,4 +57,17 @@ double CategoricalCrossentropy::ComputeFromLogits(const Tensor& logits,
       });
 }
 
+double CategoricalCrossentropy::ComputeFromSoftmax(
+    const Tensor& logits, const Tensor& probabilities, const Tensor& y_true,
+    Tensor* diff) const {
+  return MeanOverRows(
+      logits, y_true, /*sparse=*/false, MeanOver::kSamples, diff,
+      [&](int64_t i, const float* z, int64_t k, float* d) {
+        const float* t = y_true.data() + i * k;
+        return loss_internal::CrossEntropyFromSoftmaxRow(
+            z, probabilities.data() + i * k, k,
+            [t](int64_t j) { return static_cast<double>(t[j]); }, d);
+      });
+}
+
 }  // namespace profundo

@@ -24,6 +24,9 @@ class CategoricalCrossentropy final : public Loss {
   }
   double ComputeFromLogits(const Tensor& logits, const Tensor& y_true,
                            Tensor* diff) const override;
+  double ComputeFromSoftmax(const Tensor& logits, const Tensor& probabilities,
+                            const Tensor& y_true,
+                            Tensor* diff) const override;
 };
 
 }  // namespace profundo

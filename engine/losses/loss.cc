@@ -1,5 +1,8 @@
 #include "engine/losses/loss.h"
 
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
 #include <string>
 
 #include "absl/status/status.h"
@@ -21,6 +24,26 @@ double Loss::ComputeFromLogits(const Tensor& logits, const Tensor& y_true,
     diff->Fill(0.0f);
   }
   return loss_internal::QuietNaN();
+}
+
+void SoftmaxRows(const Tensor& logits, Tensor* probabilities) {
+  probabilities->Resize(logits.shape());
+  const int64_t n = logits.dim(0), k = logits.dim(1);
+  for (int64_t r = 0; r < n; ++r) {
+    const float* z = logits.data() + r * k;
+    float* p = probabilities->data() + r * k;
+    const float mx = *std::max_element(z, z + k);
+    float sum = 0;
+    for (int64_t j = 0; j < k; ++j) sum += (p[j] = std::exp(z[j] - mx));
+    const float inv = 1.0f / sum;
+    for (int64_t j = 0; j < k; ++j) p[j] *= inv;
+  }
+}
+
+double Loss::ComputeFromSoftmax(const Tensor& logits,
+                                const Tensor& probabilities,
+                                const Tensor& y_true, Tensor* diff) const {
+  return ComputeFromLogits(logits, y_true, diff);
 }
 
 absl::Status Loss::ValidateTargets(const Tensor& y_true, int64_t num_outputs,

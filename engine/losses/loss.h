@@ -4,7 +4,9 @@
 // Heads: when the last layer's activation is softmax (categorical losses) or
 // sigmoid (binary_crossentropy), the Model runs that layer linear and calls
 // ComputeFromLogits, which is numerically stable (log-sum-exp) and gives the
-// simple gradient (p - y) / N. Compute() on probabilities clips them to
+// simple gradient (p - y) / N; with a softmax head, ComputeFromSoftmax takes
+// the probabilities the head computed in the forward pass (one exp per
+// logit and step instead of two). Compute() on probabilities clips them to
 // [1e-7, 1 - 1e-7] as Keras does.
 //
 // Immutable; thread-safe for concurrent const use.
@@ -38,6 +40,14 @@ class Loss {
   // Only when FusesWith(head) for the model's head.
   virtual double ComputeFromLogits(const Tensor& logits, const Tensor& y_true,
                                    Tensor* diff) const;
+  // The same for a softmax head whose output the caller already computed,
+  // probabilities [N, K] = SoftmaxRows(logits), so that no exp is computed
+  // again: each row's logsumexp is its max logit - log(its largest
+  // probability). The categorical losses override it; the default calls
+  // ComputeFromLogits.
+  virtual double ComputeFromSoftmax(const Tensor& logits,
+                                    const Tensor& probabilities,
+                                    const Tensor& y_true, Tensor* diff) const;
 
   // Whether y_true is [N] integer labels (sparse) or [N, K].
   virtual bool sparse_labels() const { return false; }
@@ -53,6 +63,11 @@ class Loss {
                                        int64_t num_outputs,
                                        std::string_view field) const;
 };
+
+// A softmax head's output: probabilities [N, K] = softmax of each row of
+// logits [N, K] in float, exp(z - max) times 1 / the sum of those exps (the
+// row's largest probability is then that reciprocal).
+void SoftmaxRows(const Tensor& logits, Tensor* probabilities);
 
 // "sparse_categorical_crossentropy", "categorical_crossentropy",
 // "binary_crossentropy", "mse" (also "mean_squared_error").

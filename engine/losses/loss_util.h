@@ -63,6 +63,21 @@ double MeanOverRows(const Tensor& pred, const Tensor& y_true, bool sparse,
   return total / count;
 }
 
+// sum_j t_j (lse - z_j) for one row of logits z[k] whose logsumexp is lse,
+// and sum_j t_j into *t_sum.
+template <typename TargetFn>
+double CrossEntropyTerms(const float* z, int64_t k, double lse, TargetFn t,
+                         double* t_sum) {
+  double loss = 0.0;
+  *t_sum = 0.0;
+  for (int64_t j = 0; j < k; ++j) {
+    const double tj = t(j);
+    loss += tj * (lse - z[j]);
+    *t_sum += tj;
+  }
+  return loss;
+}
+
 // Cross-entropy of one row of logits z[k] against target weights t(j):
 // returns sum_j t_j (logsumexp(z) - z_j); when d is not null writes
 // d loss / d z_j = softmax(z)_j sum_j t_j - t_j.
@@ -87,12 +102,8 @@ double SoftmaxCrossEntropyRow(const float* z, int64_t k, TargetFn t, float* d) {
     }
   }
   const double lse = finite ? m + std::log(sum) : m;
-  double loss = 0.0, t_sum = 0.0;
-  for (int64_t j = 0; j < k; ++j) {
-    const double tj = t(j);
-    loss += tj * (lse - z[j]);
-    t_sum += tj;
-  }
+  double t_sum = 0.0;
+  const double loss = CrossEntropyTerms(z, k, lse, t, &t_sum);
   if (d == nullptr) return loss;
   // softmax_j = exp(z_j - lse): exp(z_j - m) / sum, or exp(z_j - m) itself
   // when m is not finite (lse = m).
@@ -100,6 +111,28 @@ double SoftmaxCrossEntropyRow(const float* z, int64_t k, TargetFn t, float* d) {
   for (int64_t j = 0; j < k; ++j) {
     const double e = finite && j < kKeptExps ? kept[j] : std::exp(z[j] - m);
     d[j] = static_cast<float>(e * scale - t(j));
+  }
+  return loss;
+}
+
+// The same from the row's softmax p[k] (SoftmaxRows, loss.h), computing
+// no exp: logsumexp(z) = max_j z_j - log(p at that j) (there p = 1 / the
+// sum of exp(z - max)); returns sum_j t_j (logsumexp - z_j) and writes d_j
+// = p_j sum_j t_j - t_j. A non-finite maximum takes SoftmaxCrossEntropyRow.
+template <typename TargetFn>
+double CrossEntropyFromSoftmaxRow(const float* z, const float* p, int64_t k,
+                                  TargetFn t, float* d) {
+  int64_t top = 0;
+  for (int64_t j = 1; j < k; ++j) {
+    if (z[j] > z[top]) top = j;
+  }
+  if (!std::isfinite(z[top])) return SoftmaxCrossEntropyRow(z, k, t, d);
+  const double lse = double{z[top]} - std::log(double{p[top]});
+  double t_sum = 0.0;
+  const double loss = CrossEntropyTerms(z, k, lse, t, &t_sum);
+  if (d == nullptr) return loss;
+  for (int64_t j = 0; j < k; ++j) {
+    d[j] = static_cast<float>(p[j] * t_sum - t(j));
   }
   return loss;
 }

@@ -24,19 +24,37 @@ inline int64_t LabelOf(const Tensor& y_true, int64_t i, int64_t k) {
   return static_cast<int64_t>(v);
 }
 
-}  // namespace
-
-double SparseCategoricalCrossentropy::Compute(const Tensor& y_pred,
-                                              const Tensor& y_true,
-                                              Tensor* diff) const {
+// MeanOverRows (loss_util.h) over the rows of [N, K] `pred` with a label
+// in [0, K): row(i, pred_row, k, label, diff_row) gives their loss and
+// gradient; rows without one add 0 and get a zero gradient.
+template <typename RowFn>
+double OverLabelledRows(const Tensor& pred, const Tensor& y_true, Tensor* diff,
+                        RowFn row) {
   return MeanOverRows(
-      y_pred, y_true, /*sparse=*/true, MeanOver::kSamples, diff,
-      [&](int64_t i, const float* p, int64_t k, float* d) {
+      pred, y_true, /*sparse=*/true, MeanOver::kSamples, diff,
+      [&](int64_t i, const float* x, int64_t k, float* d) {
         const int64_t label = LabelOf(y_true, i, k);
         if (label < 0) {
           if (d != nullptr) std::fill_n(d, k, 0.0f);
           return 0.0;
         }
+        return row(i, x, k, label, d);
+      });
+}
+
+// The one-hot target of `label` as SoftmaxCrossEntropyRow's t(j).
+auto OneHot(int64_t label) {
+  return [label](int64_t j) { return j == label ? 1.0 : 0.0; };
+}
+
+}  // namespace
+
+double SparseCategoricalCrossentropy::Compute(const Tensor& y_pred,
+                                              const Tensor& y_true,
+                                              Tensor* diff) const {
+  return OverLabelledRows(
+      y_pred, y_true, diff,
+      [&](int64_t, const float* p, int64_t k, int64_t label, float* d) {
         double sum = 0.0;
         for (int64_t j = 0; j < k; ++j) sum += ClipProbability(p[j]);
         const double q_label = ClipProbability(p[label]);
@@ -54,16 +72,21 @@ double SparseCategoricalCrossentropy::Compute(const Tensor& y_pred,
 double SparseCategoricalCrossentropy::ComputeFromLogits(const Tensor& logits,
                                                         const Tensor& y_true,
                                                         Tensor* diff) const {
-  return MeanOverRows(
-      logits, y_true, /*sparse=*/true, MeanOver::kSamples, diff,
-      [&](int64_t i, const float* z, int64_t k, float* d) {
-        const int64_t label = LabelOf(y_true, i, k);
-        if (label < 0) {
-          if (d != nullptr) std::fill_n(d, k, 0.0f);
-          return 0.0;
-        }
-        return loss_internal::SoftmaxCrossEntropyRow(
-            z, k, [label](int64_t j) { return j == label ? 1.0 : 0.0; }, d);
+  return OverLabelledRows(
+      logits, y_true, diff,
+      [&](int64_t, const float* z, int64_t k, int64_t label, float* d) {
+        return loss_internal::SoftmaxCrossEntropyRow(z, k, OneHot(label), d);
+      });
+}
+
+double SparseCategoricalCrossentropy::ComputeFromSoftmax(
+    const Tensor& logits, const Tensor& probabilities, const Tensor& y_true,
+    Tensor* diff) const {
+  return OverLabelledRows(
+      logits, y_true, diff,
+      [&](int64_t i, const float* z, int64_t k, int64_t label, float* d) {
+        return loss_internal::CrossEntropyFromSoftmaxRow(
+            z, probabilities.data() + i * k, k, OneHot(label), d);
       });
 }
 

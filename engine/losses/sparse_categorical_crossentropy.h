@@ -28,6 +28,9 @@ class SparseCategoricalCrossentropy final : public Loss {
   }
   double ComputeFromLogits(const Tensor& logits, const Tensor& y_true,
                            Tensor* diff) const override;
+  double ComputeFromSoftmax(const Tensor& logits, const Tensor& probabilities,
+                            const Tensor& y_true,
+                            Tensor* diff) const override;
   bool sparse_labels() const override { return true; }
   absl::Status ValidateTargets(const Tensor& y_true, int64_t num_outputs,
                                std::string_view field) const override;

@@ -1,8 +1,10 @@
 // CategoricalCrossentropy: values by hand, gradients against finite
-// differences, stability on huge logits, and target validation.
+// differences, the loss from the head's softmax against the one from
+// logits, stability on huge logits, and target validation.
 #include "engine/losses/categorical_crossentropy.h"
 
 #include <cmath>
+#include <limits>
 #include <string>
 
 #include "gmock/gmock.h"
@@ -13,6 +15,7 @@ namespace profundo {
 namespace {
 
 using ::testing::HasSubstr;
+using testing_util::ExpectFromSoftmaxMatchesFromLogits;
 using testing_util::ExpectLossGradientMatches;
 using testing_util::ExpectSoftmaxChainRule;
 using testing_util::RandomTensor;
@@ -83,6 +86,24 @@ TEST(CategoricalCrossentropyTest, FromLogitsEqualsComputeOnSoftmax) {
   EXPECT_NEAR(loss.ComputeFromLogits(logits, t, &d_logits),
               loss.Compute(p, t, &d_p), 1e-5);
   ExpectSoftmaxChainRule(p, d_p, d_logits, 1e-5);
+}
+
+// From the head's softmax (Model::ApplyHead): one-hot and soft targets
+// (rows not summing to 1), huge logits, an infinite logit.
+TEST(CategoricalCrossentropyTest, FromSoftmaxEqualsFromLogits) {
+  CategoricalCrossentropy loss;
+  Rng rng(13);
+  Tensor one_hot({5, 10});
+  for (int64_t i = 0; i < 5; ++i) one_hot.at(i, (3 * i) % 10) = 1;
+  ExpectFromSoftmaxMatchesFromLogits(loss, RandomTensor({5, 10}, rng, -8, 8),
+                                     one_hot);
+  ExpectFromSoftmaxMatchesFromLogits(loss, RandomTensor({3, 5}, rng, -3, 3),
+                                     RandomTensor({3, 5}, rng, 0.0, 1.0));
+  ExpectFromSoftmaxMatchesFromLogits(
+      loss, Tensor({1, 3}, {1e4f, -1e4f, 0.0f}), Tensor({1, 3}, {0, 1, 0}));
+  ExpectFromSoftmaxMatchesFromLogits(
+      loss, Tensor({1, 2}, {-std::numeric_limits<float>::infinity(), 1.0f}),
+      Tensor({1, 2}, {0, 1}));
 }
 
 TEST(CategoricalCrossentropyTest, HugeLogitsStayFinite) {

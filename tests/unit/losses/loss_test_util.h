@@ -104,6 +104,35 @@ inline void ExpectSoftmaxChainRule(const Tensor& p, const Tensor& d_p,
   }
 }
 
+// Expects ComputeFromSoftmax on SoftmaxRows(logits) to give
+// ComputeFromLogits's loss and gradient to float rounding, both finite
+// (the probabilities are float, logits' computation is in double); rows
+// with a non-finite logit take ComputeFromLogits's own path, bit for bit.
+inline void ExpectFromSoftmaxMatchesFromLogits(const Loss& loss,
+                                               const Tensor& logits,
+                                               const Tensor& y) {
+  Tensor p, d_softmax, d_logits;
+  SoftmaxRows(logits, &p);
+  const double from_softmax = loss.ComputeFromSoftmax(logits, p, y, &d_softmax);
+  const double from_logits = loss.ComputeFromLogits(logits, y, &d_logits);
+  bool finite = true;
+  for (float z : logits.values()) finite = finite && std::isfinite(z);
+  if (!finite) {
+    EXPECT_EQ(std::isnan(from_softmax), std::isnan(from_logits));
+    if (!std::isnan(from_logits)) {
+      EXPECT_EQ(from_softmax, from_logits);
+    }
+    return;
+  }
+  EXPECT_NEAR(from_softmax, from_logits, 1e-6 * (1 + std::fabs(from_logits)));
+  EXPECT_EQ(loss.ComputeFromSoftmax(logits, p, y, nullptr), from_softmax);
+  ASSERT_EQ(d_softmax.shape(), logits.shape());
+  for (int64_t i = 0; i < logits.size(); ++i) {
+    EXPECT_NEAR(d_softmax.data()[i], d_logits.data()[i], 1e-6)
+        << "element " << i;
+  }
+}
+
 }  // namespace testing_util
 }  // namespace profundo
 

@@ -1,8 +1,10 @@
 // SparseCategoricalCrossentropy: values by hand, gradients against finite
-// differences, stability on huge logits, and target validation.
+// differences, the loss from the head's softmax against the one from
+// logits, stability on huge logits, and target validation.
 #include "engine/losses/sparse_categorical_crossentropy.h"
 
 #include <cmath>
+#include <limits>
 #include <string>
 
 #include "gmock/gmock.h"
@@ -13,6 +15,7 @@ namespace profundo {
 namespace {
 
 using ::testing::HasSubstr;
+using testing_util::ExpectFromSoftmaxMatchesFromLogits;
 using testing_util::ExpectLossGradientMatches;
 using testing_util::ExpectSoftmaxChainRule;
 using testing_util::RandomTensor;
@@ -100,6 +103,36 @@ TEST(SparseCategoricalCrossentropyTest, FromLogitsEqualsComputeOnSoftmax) {
   const double b = loss.Compute(p, y, &d_p);
   EXPECT_NEAR(a, b, 1e-5);
   ExpectSoftmaxChainRule(p, d_p, d_logits, 1e-5);
+}
+
+// From the head's softmax (Model::ApplyHead): no exp computed again, the
+// same loss and gradient; rows narrow and wide, huge logits, a label out
+// of range (skipped), an infinite logit (the logits' path).
+TEST(SparseCategoricalCrossentropyTest, FromSoftmaxEqualsFromLogits) {
+  SparseCategoricalCrossentropy loss;
+  Rng rng(12);
+  ExpectFromSoftmaxMatchesFromLogits(loss, RandomTensor({6, 10}, rng, -8, 8),
+                                     Tensor({6}, {0, 9, 3, 3, 7, 1}));
+  ExpectFromSoftmaxMatchesFromLogits(loss, RandomTensor({3, 70}, rng, -3, 3),
+                                     Tensor({3}, {69, 2, 64}));
+  ExpectFromSoftmaxMatchesFromLogits(
+      loss, Tensor({2, 3}, {1e4f, 0.0f, -1e4f, -1e4f, 1e4f, 0.0f}),
+      Tensor({2}, {2, 1}));
+  ExpectFromSoftmaxMatchesFromLogits(loss, RandomTensor({3, 4}, rng, -2, 2),
+                                     Tensor({3}, {7, 1, -1}));
+  ExpectFromSoftmaxMatchesFromLogits(
+      loss, Tensor({2, 2}, {std::numeric_limits<float>::infinity(), 0.0f,
+                            1.0f, 2.0f}),
+      Tensor({2}, {1, 0}));
+  // The value by hand: lse(1, 2, 3) - 3.
+  const Tensor z({1, 3}, {1, 2, 3});
+  Tensor p, diff;
+  SoftmaxRows(z, &p);
+  const double lse = std::log(std::exp(1.0) + std::exp(2.0) + std::exp(3.0));
+  EXPECT_NEAR(loss.ComputeFromSoftmax(z, p, Tensor({1}, {2}), &diff), lse - 3,
+              1e-6);
+  EXPECT_NEAR(diff.at(0, 0), std::exp(1 - lse), 1e-6);
+  EXPECT_NEAR(diff.at(0, 2), std::exp(3 - lse) - 1, 1e-6);
 }
 
 TEST(SparseCategoricalCrossentropyTest, HugeLogitsStayFinite) {
