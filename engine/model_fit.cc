@@ -126,29 +126,25 @@ absl::StatusOr<History> Model::Fit(const Dataset& train, FitOptions options) {
                                          "validation_data"));
   }
 
-  // Keras: the last fraction is held out, before any shuffling.
+  // Keras: the last fraction is held out, before any shuffling. The
+  // training rows are then train's first n: batches are gathered through
+  // `order`, a permutation of [0, n), so train is read in place, as is
+  // validation_data; only standardization copies them (Fashion-MNIST's x
+  // is 172 MB).
   const int64_t n_all = train.size();
   int64_t n = n_all;
-  Dataset val;
-  bool has_val = false;
-  if (options.validation_data != nullptr) {
-    val = Dataset{options.validation_data->x, options.validation_data->y};
-    has_val = true;
-  } else if (options.validation_split > 0) {
+  Dataset held_out;  // the split's validation rows
+  const Dataset* val = options.validation_data;
+  if (val == nullptr && options.validation_split > 0) {
     n = static_cast<int64_t>(std::floor(n_all * (1.0 - options.validation_split)));
     if (n == 0 || n == n_all) {
       return absl::InvalidArgumentError(absl::StrCat(
           "validation_split ", options.validation_split, " of ", n_all,
           " samples leaves an empty training or validation set"));
     }
-    val = Dataset{train.x.Rows(n, n_all), train.y.Rows(n, n_all)};
-    has_val = true;
+    held_out = Dataset{train.x.Rows(n, n_all), train.y.Rows(n, n_all)};
+    val = &held_out;
   }
-  // The training rows: the caller's tensors themselves unless the split or
-  // standardization needs a copy (Fashion-MNIST's x is 172 MB).
-  Dataset copy;
-  if (n != n_all) copy = Dataset{train.x.Rows(0, n), train.y.Rows(0, n)};
-  const Dataset* rows = n == n_all ? &train : &copy;
 
   History history;
   int start_epoch = 0;
@@ -162,17 +158,22 @@ absl::StatusOr<History> Model::Fit(const Dataset& train, FitOptions options) {
                                                &start_epoch, &stop));
     control.set_stop(stop);
   } else if (spec_.preprocessing().standardize()) {
-    standardizer_.Fit(rows->x);
+    standardizer_.Fit(train.x, n);
   }
+  Dataset standardized_train, standardized_val;
+  const Dataset* rows = &train;
   if (standardizer_.fitted()) {
-    if (rows == &train) {
-      copy = Dataset{train.x, train.y};
-      rows = &copy;
+    standardized_train = Dataset{train.x.Rows(0, n), train.y.Rows(0, n)};
+    standardizer_.Apply(&standardized_train.x);
+    rows = &standardized_train;
+    if (val != nullptr) {
+      standardized_val = val == &held_out ? std::move(held_out) : *val;
+      standardizer_.Apply(&standardized_val.x);
+      val = &standardized_val;
     }
-    standardizer_.Apply(&copy.x);
   }
   const Dataset& data = *rows;
-  if (has_val) standardizer_.Apply(&val.x);
+  const bool has_val = val != nullptr;
 
   const Shape y_sample(data.y.shape().begin() + 1, data.y.shape().end());
   std::vector<int64_t> order(n);
@@ -266,7 +267,7 @@ absl::StatusOr<History> Model::Fit(const Dataset& train, FitOptions options) {
     logs.accuracy = counted ? static_cast<double>(correct) / counted : 0.0;
     if (has_val) {
       PROFUNDO_ASSIGN_OR_RETURN(Evaluation ev,
-                                EvaluateStandardized(val, options.batch_size));
+                                EvaluateStandardized(*val, options.batch_size));
       logs.val_loss = ev.loss;
       logs.val_accuracy = ev.accuracy;
     }

@@ -1,5 +1,6 @@
 #include "engine/preprocessing/standardizer.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "engine/parallel.h"
@@ -21,8 +22,8 @@ void StandardizeRows(float* x, int64_t n, int64_t f, const float* mean,
 
 }  // namespace
 
-void Standardizer::Fit(const Tensor& x) {
-  const int64_t n = x.rank() == 0 ? 0 : x.dim(0);
+void Standardizer::Fit(const Tensor& x, int64_t rows) {
+  const int64_t n = x.rank() == 0 ? 0 : std::min(rows, x.dim(0));
   const int64_t f = x.row_size();
   std::vector<double> sum(f, 0.0), sum2(f, 0.0);
   for (int64_t i = 0; i < n; ++i) {

@@ -18,8 +18,9 @@ namespace profundo {
 class Standardizer {
  public:
   bool fitted() const { return !mean_.empty(); }
-  // Computes per-feature mean and std over the rows of x [N, features...].
-  void Fit(const Tensor& x);
+  // Computes per-feature mean and std over the first `rows` rows of x
+  // [N, features...] (rows <= N).
+  void Fit(const Tensor& x, int64_t rows);
   // x = (x - mean) / std in place. No-op when not fitted.
   void Apply(Tensor* x) const;
 

@@ -144,6 +144,43 @@ TEST(ModelTest, LearnsSeparableBlobs) {
   }
 }
 
+// validation_split holds out the last rows and trains on the first ones
+// in place: the same bits as the first rows passed as the training set and
+// the last ones as validation_data, with and without standardization
+// (which fits on the training rows only).
+TEST(ModelTest, ValidationSplitIsTheFirstRowsAndValidationDataTheRest) {
+  for (bool standardize : {false, true}) {
+    SCOPED_TRACE(standardize ? "standardized" : "raw");
+    v1::ModelSpec spec = SpecFromJson(kSmall);
+    spec.mutable_preprocessing()->set_standardize(standardize);
+    const Dataset all = Blobs(250, 4, 3, 4);
+    const Dataset first{all.x.Rows(0, 200), all.y.Rows(0, 200)};
+    const Dataset last{all.x.Rows(200, 250), all.y.Rows(200, 250)};
+    auto split = Model::Create(spec, 3);
+    auto explicit_val = Model::Create(spec, 3);
+    ASSERT_TRUE(split.ok() && explicit_val.ok());
+    FitOptions a;
+    a.epochs = 2;
+    a.validation_split = 0.2;
+    FitOptions b;
+    b.epochs = 2;
+    b.validation_data = &last;
+    auto ha = (*split)->Fit(all, std::move(a));
+    auto hb = (*explicit_val)->Fit(first, std::move(b));
+    ASSERT_TRUE(ha.ok() && hb.ok());
+    ASSERT_EQ(ha->epochs.size(), 2u);
+    for (size_t e = 0; e < 2; ++e) {
+      EXPECT_EQ(ha->epochs[e].loss, hb->epochs[e].loss) << e;
+      EXPECT_EQ(ha->epochs[e].val_loss, hb->epochs[e].val_loss) << e;
+      EXPECT_EQ(ha->epochs[e].val_accuracy, hb->epochs[e].val_accuracy) << e;
+    }
+    EXPECT_EQ(*(*split)->Save(), *(*explicit_val)->Save());
+    // The caller's data is left as it was.
+    EXPECT_EQ(all.x.values(), Blobs(250, 4, 3, 4).x.values());
+    EXPECT_EQ(last.x.values(), all.x.Rows(200, 250).values());
+  }
+}
+
 TEST(ModelTest, FitRejectsBadData) {
   auto model = Model::Create(SpecFromJson(kSmall));
   ASSERT_TRUE(model.ok());

@@ -19,7 +19,7 @@ TEST(Standardizer, FitsMeanAndPopulationStd) {
   std::copy(v, v + 6, x.data());
   Standardizer s;
   EXPECT_FALSE(s.fitted());
-  s.Fit(x);
+  s.Fit(x, 3);
   ASSERT_TRUE(s.fitted());
   EXPECT_FLOAT_EQ(s.mean()[0], 3.f);
   EXPECT_FLOAT_EQ(s.mean()[1], 2.f);
@@ -30,6 +30,19 @@ TEST(Standardizer, FitsMeanAndPopulationStd) {
   EXPECT_FLOAT_EQ(x.at(1, 0), 0.f);
   EXPECT_FLOAT_EQ(x.at(2, 0), 2.f / std::sqrt(8.f / 3.f));
   EXPECT_EQ(x.at(0, 1), 0.f);
+}
+
+// Fit's training rows are the first n of the data (a validation split
+// holds out the rest, read in place): the statistics ignore the rows after.
+TEST(Standardizer, FitsOnTheFirstRowsOnly) {
+  Tensor x({4, 1});
+  x.values() = {1, 3, 100, -50};
+  Standardizer s;
+  s.Fit(x, 2);
+  EXPECT_FLOAT_EQ(s.mean()[0], 2.f);
+  EXPECT_FLOAT_EQ(s.std()[0], 1.f);
+  s.Fit(x, 4);
+  EXPECT_FLOAT_EQ(s.mean()[0], 13.5f);
 }
 
 TEST(Standardizer, ApplyIsTheNaiveLoopBitForBit) {
