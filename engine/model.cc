@@ -268,8 +268,9 @@ absl::Status Model::CheckInputs(const Tensor& x, const Tensor* y,
   return absl::OkStatus();
 }
 
-void Model::ApplyHead(Tensor* out) {
+void Model::ApplyHead() {
   const Tensor& logits = acts_.back();
+  Tensor* out = &head_out_;
   out->Resize(logits.shape());
   const int64_t n = logits.dim(0), k = logits.dim(1);
   const float* src = logits.data();
@@ -300,7 +301,7 @@ const Tensor& Model::ForwardBatch(Mode mode) {
     layers_[i]->Forward(acts_[i], &acts_[i + 1], mode, ctx);
   }
   if (!fused_head_) return acts_.back();
-  ApplyHead(&head_out_);
+  ApplyHead();
   return head_out_;
 }
 

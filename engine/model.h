@@ -223,9 +223,9 @@ class Model {
   bool SplitsKernels(int64_t rows) const;
   double RegularizationPenalty() const;
   void AddRegularizationGradients();
-  // The fused head's output for the last forward (acts_.back() its
-  // logits): softmax or sigmoid.
-  void ApplyHead(Tensor* out);
+  // head_out_ = the fused head's output for the last forward (acts_.back()
+  // its logits): softmax or sigmoid.
+  void ApplyHead();
   // The loss (and d loss / d logits into diff, if not null) of the last
   // forward's fused head against y: from the softmax ApplyHead computed
   // into head_out_, or from the logits.
@@ -278,7 +278,7 @@ class Model {
   std::vector<Tensor> diffs_;
   // The first trainable layer's diff_dst as column sums, when it takes them.
   ColumnSums first_sums_;
-  Tensor head_out_;
+  Tensor head_out_;  // ApplyHead's output
 };
 
 }  // namespace profundo
