@@ -1,9 +1,10 @@
 // SplitInnerProduct: forward and backward weights over two halves of the
 // kernel's rows against double-precision reference loops (float32, and
 // bf16 inputs against the reference on the same bf16 values), the same bits
-// on one and two threads, and Dense's training step using it (its kTrain
-// forward against its kInference forward, which uses the one inner product,
-// and its kernel gradient against a reference).
+// on one and two threads and in a kKernelHalves step, and Dense's training
+// step using it (its kTrain forward against its kInference forward, which
+// uses the one inner product, and its kernel gradient against a
+// reference).
 #include "engine/layers/split_inner_product.h"
 
 #include <omp.h>
@@ -14,6 +15,7 @@
 
 #include "engine/layers/dense.h"
 #include "engine/mixed_precision/bfloat16.h"
+#include "engine/parallel.h"
 #include "gtest/gtest.h"
 #include "tests/unit/layers/layer_test_util.h"
 
@@ -81,15 +83,20 @@ TEST_P(SplitInnerProductTest, MatchesReferenceAndIsTheSameOnOneAndTwoThreads) {
     }
   }
   Harness h;
-  std::vector<float> dst[2], dk[2], db[2];
+  // One thread, two, and a kKernelHalves step (the halves on two threads,
+  // their sum on the calling one).
+  std::vector<float> dst[3], dk[3], db[3];
   const int saved = omp_get_max_threads();
-  for (int threads : {1, 2}) {
+  for (int run : {0, 1, 2}) {
+    const int threads = run == 1 ? 2 : 1;
     omp_set_num_threads(threads);
+    const ScopedStepTeam step(
+        run == 2 ? StepTeam::kKernelHalves : StepTeam::kWhole, threads);
     SplitInnerProduct split(rows, fan_in, units, bf16 ? dt::bf16 : dt::f32,
                             h.dnnl.engine);
-    std::vector<float>& d = dst[threads - 1];
-    std::vector<float>& k = dk[threads - 1];
-    std::vector<float>& b = db[threads - 1];
+    std::vector<float>& d = dst[run];
+    std::vector<float>& k = dk[run];
+    std::vector<float>& b = db[run];
     d.assign(rows * units, 7.f);
     k.assign(fan_in * units, 7.f);
     b.assign(units, 7.f);
@@ -104,9 +111,11 @@ TEST_P(SplitInnerProductTest, MatchesReferenceAndIsTheSameOnOneAndTwoThreads) {
                 "diff_kernel");
   ExpectAllNear(db[0].data(), want_db, 1e-5 * MaxAbs(want_db), 1e-5,
                 "diff_bias");
-  EXPECT_EQ(dst[0], dst[1]);
-  EXPECT_EQ(dk[0], dk[1]);
-  EXPECT_EQ(db[0], db[1]);
+  for (int run : {1, 2}) {
+    EXPECT_EQ(dst[0], dst[run]) << run;
+    EXPECT_EQ(dk[0], dk[run]) << run;
+    EXPECT_EQ(db[0], db[run]) << run;
+  }
 
   // Without a bias: the products alone.
   SplitInnerProduct split(rows, fan_in, units, bf16 ? dt::bf16 : dt::f32,
