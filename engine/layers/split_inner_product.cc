@@ -40,8 +40,7 @@ void* SplitInnerProduct::At(const void* base, int64_t elements) const {
 
 void SplitInnerProduct::Forward(const void* src, const void* kernel,
                                 const float* bias, float* dst) {
-  // dst = (half 0 + half 1) + bias, rows split between the two threads
-  // (or on the calling thread, see below).
+  // dst = (half 0 + half 1) + bias, rows split between the two threads.
   auto add = [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) {
       float* d = dst + r * units_;
@@ -55,24 +54,16 @@ void SplitInnerProduct::Forward(const void* src, const void* kernel,
       }
     }
   };
-  auto product = [&](int t) {
-    Half& h = half_[t];
-    h.fwd.Run(At(src, h.k0), At(kernel, h.k0 * units_),
-              t == 0 ? dst : partial_.data(), h.stream);
-  };
-  if (InKernelHalvesStep()) {
-    // The rest of the step runs on this thread: it adds the products
-    // itself, so dst's rows stay in its cache (adding by row halves sent
-    // half of them to the other core and back; far apart, bf16 batch 32,
-    // `profundo-bench --step_team halves`, 3 alternating pairs: epochs
-    // 0.300-0.304 -> 0.285-0.297 s; near, no difference).
-    RunHalves(product);
-    return add(0, rows_);
-  }
-  RunHalves(product, [&](int t) {
-    if (t < 0) return add(0, rows_);
-    add(t * rows_ / 2, (t + 1) * rows_ / 2);
-  });
+  RunHalves(
+      [&](int t) {
+        Half& h = half_[t];
+        h.fwd.Run(At(src, h.k0), At(kernel, h.k0 * units_),
+                  t == 0 ? dst : partial_.data(), h.stream);
+      },
+      [&](int t) {
+        if (t < 0) return add(0, rows_);
+        add(t * rows_ / 2, (t + 1) * rows_ / 2);
+      });
 }
 
 void SplitInnerProduct::BackwardWeights(const void* src, const void* diff_dst,
