@@ -270,16 +270,15 @@ absl::Status Model::CheckInputs(const Tensor& x, const Tensor* y,
 
 void Model::ApplyHead() {
   const Tensor& logits = acts_.back();
-  Tensor* out = &head_out_;
-  out->Resize(logits.shape());
-  const int64_t n = logits.dim(0), k = logits.dim(1);
-  const float* src = logits.data();
-  float* dst = out->data();
-  if (*fused_head_ == ActivationKind::kSigmoid) {
-    for (int64_t i = 0; i < n * k; ++i) dst[i] = 1.0f / (1.0f + std::exp(-src[i]));
-    return;
+  if (*fused_head_ == ActivationKind::kSoftmax) {
+    return SoftmaxRows(logits, &head_out_);
   }
-  SoftmaxRows(logits, out);
+  head_out_.Resize(logits.shape());  // sigmoid
+  const float* src = logits.data();
+  float* dst = head_out_.data();
+  for (int64_t i = 0; i < logits.size(); ++i) {
+    dst[i] = 1.0f / (1.0f + std::exp(-src[i]));
+  }
 }
 
 double Model::HeadLoss(const Tensor& y, Tensor* diff) const {

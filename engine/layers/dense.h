@@ -31,11 +31,11 @@
 // steps of batches up to 256 rows on large layers
 // (SplitInnerProduct::Applies) run the forward and backward-weights
 // products as two halves of the kernel's rows, one per thread, with the
-// activation applied after (split_inner_product.h);
-// inference keeps the one fused inner product, and from kBlockedMinRows
-// rows (MC dropout's passes, large evaluations) runs it on a copy of the
-// kernel in the layout oneDNN picks for it, made again whenever the store's
-// values_generation() moved (the bf16 mirror's contract, parameters.h).
+// activation applied after (split_inner_product.h); inference keeps the one
+// fused inner product, and from kBlockedMinRows rows (MC dropout's passes,
+// large evaluations) runs it on a copy of the kernel in the layout oneDNN
+// picks for it, made again whenever the store's values_generation() moved
+// (the bf16 mirror's contract, parameters.h).
 // A layer with less than kParallelMinMacs multiply-adds per call runs on
 // the calling thread alone (dnnl_util.h).
 //

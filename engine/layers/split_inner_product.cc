@@ -12,7 +12,8 @@ SplitInnerProduct::SplitInnerProduct(int64_t rows, int64_t fan_in,
     : rows_(rows),
       units_(units),
       element_bytes_(type == memory::data_type::bf16 ? 2 : 4),
-      partial_(rows * units) {
+      partial_(rows * units),
+      bias_copy_(units) {
   const memory::data_type f32 = memory::data_type::f32;
   for (int t = 0; t < 2; ++t) {
     Half& h = half_[t];
@@ -77,9 +78,6 @@ void SplitInnerProduct::BackwardWeights(const void* src, const void* diff_dst,
     }
   };
   const bool two_threads = HalvesOnTwoThreads();
-  if (two_threads && diff_bias != nullptr && after_rows) {
-    bias_copy_.resize(units_);
-  }
   // No barrier: the second thread sums diff_dst's rows into its own copy
   // when its rows need the bias before the first thread's sum is known.
   RunPair(two_threads, [&](int t) {

@@ -36,7 +36,8 @@
 // same two threads.
 //
 // Owns its primitives, scratchpads, streams, the second half's partial
-// product and the second thread's copy of the bias gradient. Not thread-safe (one layer, one thread at a time).
+// product and the second thread's copy of the bias gradient. Not
+// thread-safe (one layer, one thread at a time).
 #ifndef PROFUNDO_ENGINE_LAYERS_SPLIT_INNER_PRODUCT_H_
 #define PROFUNDO_ENGINE_LAYERS_SPLIT_INNER_PRODUCT_H_
 
