@@ -96,10 +96,48 @@ void Optimizer::Clip(ParameterStore& store) {
   }
 }
 
-void Optimizer::ClaimLines(float* p, int64_t n) {
-  for (int64_t i = 0; i < n; i += 16) {
-    volatile float* line = p + i;
-    *line = *line;
+void Optimizer::PlanHalves(const ParameterStore& store, int64_t n,
+                           bool mirror) {
+  int64_t claimed_lines[2] = {0, 0}, unclaimed[2] = {0, 0};
+  for (HalvesShare& share : step_share_) {
+    share.claimed.clear();  // keeps the capacity: no allocation per step
+    share.unclaimed.clear();
+  }
+  auto add = [&](int t, int64_t begin, int64_t end) {
+    if (begin >= end) return;
+    // Every range but the one at 0 begins where a split half ends.
+    const int64_t split =
+        mirror || begin == 0 ? begin : std::min(end, begin + kClaimElements);
+    if (split > begin) {
+      step_share_[t].claimed.emplace_back(begin, split);
+      claimed_lines[t] += (split - begin + kLineFloats - 1) / kLineFloats;
+    }
+    if (end > split) {
+      step_share_[t].unclaimed.emplace_back(split, end);
+      unclaimed[t] += end - split;
+    }
+  };
+  // Thread 1: the split kernels' second halves; thread 0: the gaps between
+  // them (ascending: trainable offsets grow with the parameter id).
+  int64_t at = 0;
+  for (const Parameter& p : store.params()) {
+    if (!p.rows_split()) continue;
+    const int64_t half = p.offset + p.split_row * p.shape[1];
+    add(0, at, half);
+    add(1, half, p.offset + p.size);
+    at = p.offset + p.size;
+  }
+  add(0, at, n);
+  for (int t = 0; t < 2; ++t) {
+    int64_t& per_chunk = step_share_[t].claim_per_chunk;
+    if (claimed_lines[t] == 0) {
+      per_chunk = 0;
+    } else if (unclaimed[t] == 0) {
+      per_chunk = 2 * kClaimChunk / kLineFloats;  // twice the update's pace
+    } else {
+      per_chunk = (claimed_lines[t] * kClaimChunk + unclaimed[t] - 1) /
+                  unclaimed[t];
+    }
   }
 }
 
@@ -117,19 +155,12 @@ void Optimizer::Step(ParameterStore& store) {
   const int64_t t = iterations_ + 1;
   step_w_ = w;
   step_w_bf16_ = w_bf16;
-  step_second_halves_.clear();
-  if (InKernelHalvesStep()) {
-    // Ascending: trainable offsets grow with the parameter id.
-    for (const Parameter& p : store.params()) {
-      if (!p.rows_split()) continue;
-      step_second_halves_.emplace_back(p.offset + p.split_row * p.shape[1],
-                                       p.offset + p.size);
-    }
-  }
+  in_halves_step_ = InKernelHalvesStep();
+  if (in_halves_step_) PlanHalves(store, n, w_bf16 != nullptr);
   Update(w, g, slot_ptrs.data(), n, lr, t);
   step_w_ = nullptr;
   step_w_bf16_ = nullptr;
-  step_second_halves_.clear();
+  in_halves_step_ = false;
   ++iterations_;
   const std::vector<Parameter>& params = store.params();
   for (size_t id = 0; id < params.size(); ++id) {

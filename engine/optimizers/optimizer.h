@@ -124,15 +124,17 @@ class Optimizer {
   // stream, did not scale to two threads: a batch-32 step of the seed BN
   // model took 380 us instead of 335.) Each element is updated once, by the
   // same code, whatever the split.
-  // In a kKernelHalves step without a mirror (float32), each thread first
-  // claims the cache lines at the start of every range of its own that
-  // begins where a split kernel half ends (ClaimLines): the forward product
-  // of the half before it (oneDNN's f32 gemm, on the other thread) reads
-  // ahead ~128-192 KiB past the end of its kernel rows, so the other core
-  // holds copies of those lines, and the update's stores, each waiting for
-  // that core to drop its copy, ran ~3x slower far apart (Nadam's share on
-  // thread 0 137-144 us instead of ~55, on thread 1 107-122 instead of
-  // ~41). A pass of one store per line first takes them in parallel.
+  // In a kKernelHalves step without a mirror (float32), the start of every
+  // range of a thread's own that begins where a split kernel half ends
+  // (kClaimElements of it) is updated last, and each thread asks for those
+  // lines with write intent (prefetchw) a few per chunk while it updates
+  // the rest: the forward product of the half before such a range
+  // (oneDNN's f32 gemm, on the other thread) reads ~128-192 KiB past the
+  // end of its kernel rows, so the other core holds copies of those lines,
+  // and the update's stores, each waiting for that core to drop its copy,
+  // ran ~3x slower far apart. (Claiming them with one store per line before
+  // the update, as at first, cost thread 1 ~14 us per step far apart;
+  // prefetchw for all of them at once changed nothing.)
   template <typename Body>
   void UpdateRanges(int64_t n, const Body& body) {
     auto run = [&](int64_t begin, int64_t end) {
@@ -144,50 +146,85 @@ class Optimizer {
         FloatToBfloat16Serial(step_w_ + b, step_w_bf16_ + b, e - b);
       }
     };
-    if (step_second_halves_.empty()) return ParallelRanges(n, run);
-    // Every range but the one at 0 begins where a split kernel half ends
-    // (a second half where its first half ends, a gap where a second half
-    // ends).
-    auto claim_and_run = [&](int64_t begin, int64_t end) {
-      if (step_w_bf16_ == nullptr && begin > 0 && begin < end) {
-        ClaimLines(step_w_ + begin, std::min(end - begin, kClaimElements));
-      }
-      run(begin, end);
-    };
+    if (!in_halves_step_) return ParallelRanges(n, run);
     RunHalves([&](int t) {
-      int64_t at = 0;  // thread 0: the gaps between the second halves
-      for (const auto& [begin, end] : step_second_halves_) {
-        if (t == 0) claim_and_run(at, begin);
-        if (t == 1) claim_and_run(begin, end);
-        at = end;
-      }
-      if (t == 0) claim_and_run(at, n);
+      const HalvesShare& share = step_share_[t];
+      LineClaimer claimer(step_w_, share.claimed);
+      auto update = [&](const Ranges& ranges) {
+        for (const auto& [begin, end] : ranges) {
+          for (int64_t b = begin; b < end; b += kClaimChunk) {
+            claimer.Next(share.claim_per_chunk);
+            run(b, std::min(end, b + kClaimChunk));
+          }
+        }
+      };
+      update(share.unclaimed);
+      update(share.claimed);
     });
   }
 
  private:
+  using Ranges = std::vector<std::pair<int64_t, int64_t>>;
+  // One thread's elements in a kKernelHalves Step: `claimed` (the starts
+  // of ranges after a split half; float32 only) and `unclaimed` (the rest),
+  // ascending, updated in that order; claim_per_chunk lines of `claimed`
+  // are prefetched for writing before each kClaimChunk elements (all of
+  // them by the end of `unclaimed`, or, without it, running ahead).
+  struct HalvesShare {
+    Ranges claimed, unclaimed;
+    int64_t claim_per_chunk = 0;
+  };
+  // Walks the 64-byte lines of `ranges` of w, issuing prefetchw.
+  class LineClaimer {
+   public:
+    LineClaimer(const float* w, const Ranges& ranges)
+        : w_(w), ranges_(ranges),
+          at_(ranges.empty() ? 0 : ranges[0].first) {}
+    void Next(int64_t lines) {
+      for (; lines > 0 && range_ < ranges_.size(); --lines) {
+        PrefetchForWrite(w_ + at_);
+        at_ += kLineFloats;
+        if (at_ >= ranges_[range_].second && ++range_ < ranges_.size()) {
+          at_ = ranges_[range_].first;
+        }
+      }
+    }
+
+   private:
+    static void PrefetchForWrite(const float* p) {
+#if defined(__x86_64__)
+      asm volatile("prefetchw %0" : : "m"(*p));
+#else
+      __builtin_prefetch(p, 1, 3);
+#endif
+    }
+    const float* w_;
+    const Ranges& ranges_;
+    size_t range_ = 0;
+    int64_t at_;
+  };
+  // Splits [0, n) into the two threads' shares of a kKernelHalves Step.
+  void PlanHalves(const ParameterStore& store, int64_t n, bool mirror);
+
   void Clip(ParameterStore& store);
-  // Writes one float of every 64-byte line of [p, p + n) back with its own
-  // value, so that this core holds those lines exclusively (stores only:
-  // their ownership requests proceed in parallel, where the update's
-  // stores, interleaved with its loads, wait one by one).
-  static void ClaimLines(float* p, int64_t n);
   void EnsureSlots(int64_t n);
 
   OptimizerOptions options_;
   static constexpr int64_t kMirrorChunk = 1024;  // 4 KiB of each stream
-  // How much of a range after a split kernel half ClaimLines takes (192
-  // KiB of weights; measured far apart on the 784x300 kernel: 16 Ki
-  // elements took Nadam's share on thread 0 from ~140 to ~92 us, 48 Ki to
-  // ~70; past 32 Ki the lines were no longer contended).
+  // How much of a range after a split kernel half is claimed (192 KiB of
+  // weights; measured far apart on the 784x300 kernel with a store per
+  // line: 16 Ki elements took Nadam's share on thread 0 from ~140 to ~92
+  // us, 48 Ki to ~70; past 32 Ki the lines were no longer contended).
   static constexpr int64_t kClaimElements = 49152;
+  static constexpr int64_t kClaimChunk = 1024;
+  static constexpr int64_t kLineFloats = 16;
   int64_t iterations_ = 0;
   // During Step: the weights and their bf16 mirror (null without one).
   float* step_w_ = nullptr;
   uint16_t* step_w_bf16_ = nullptr;
-  // During a kKernelHalves Step: the split kernels' second halves, as
-  // ascending [begin, end) ranges of the trainable buffer (else empty).
-  std::vector<std::pair<int64_t, int64_t>> step_second_halves_;
+  // During a kKernelHalves Step: true, and each thread's share.
+  bool in_halves_step_ = false;
+  HalvesShare step_share_[2];
   std::vector<std::string> slot_names_;
   std::vector<std::vector<float>> slots_;
 };

@@ -5,8 +5,8 @@
 // weights, step after step, at one and two threads. In a kKernelHalves step
 // (engine/parallel.h) UpdateRanges gives the split kernels' second halves
 // to a second thread: the same bits as one thread, with the mirror and
-// without it (float32, where each thread first claims the cache lines after
-// a split half, Optimizer::ClaimLines).
+// without it (float32, where each thread updates the start of every range
+// after a split half last, claiming its lines while it updates the rest).
 #include <omp.h>
 
 #include <cstdint>
@@ -107,28 +107,39 @@ TEST(Bfloat16MirrorTest, EveryOptimizerWritesTheMirrorOfItsUpdate) {
   }
 }
 
-// Two kernels split at a row (Parameter::split_row, as Dense marks them),
-// each followed by a bias. The first kernel's second half (50,000 weights)
-// is longer than what ClaimLines takes, the ranges after it shorter.
-void BuildSplit(ParameterStore& store, bool mirror) {
-  const int k0 = store.Add("dense/kernel", {400, 250}, true);
-  store.Add("dense/bias", {250}, true);
-  const int k1 = store.Add("dense_1/kernel", {250, 130}, true);
-  store.Add("dense_1/bias", {130}, true);
-  store.param(k0).split_row = 200;
-  store.param(k1).split_row = 125;
+// Kernels split at a row (Parameter::split_row, as Dense marks them), each
+// followed by a bias. kTwoKernels: the first kernel's second half (50,000
+// weights) is longer than the claimed start of a range (49,152), the
+// ranges after it shorter. kOneKernel: the second thread's only range is
+// shorter (all claimed, nothing else to update first).
+enum class Split { kTwoKernels, kOneKernel };
+void BuildSplit(ParameterStore& store, bool mirror, Split split) {
+  if (split == Split::kOneKernel) {
+    const int k = store.Add("dense/kernel", {256, 300}, true);
+    store.Add("dense/bias", {300}, true);
+    store.param(k).split_row = 128;
+  } else {
+    const int k0 = store.Add("dense/kernel", {400, 250}, true);
+    store.Add("dense/bias", {250}, true);
+    const int k1 = store.Add("dense_1/kernel", {250, 130}, true);
+    store.Add("dense_1/bias", {130}, true);
+    store.param(k0).split_row = 200;
+    store.param(k1).split_row = 125;
+  }
   if (mirror) store.RequestBfloat16Mirror();
   store.Allocate();
   Rng rng(5);
   for (float& w : store.trainable_values()) w = rng.Uniform() - 0.5f;
 }
 
-void ExpectHalvesSameAsOneThread(const std::string& json, bool mirror) {
-  SCOPED_TRACE(json + (mirror ? ", mirror" : ", float32"));
+void ExpectHalvesSameAsOneThread(const std::string& json, bool mirror,
+                                 Split split) {
+  SCOPED_TRACE(json + (mirror ? ", mirror" : ", float32") +
+               (split == Split::kOneKernel ? ", one kernel" : ""));
   omp_set_num_threads(2);
   ParameterStore one, halves;
-  BuildSplit(one, mirror);
-  BuildSplit(halves, mirror);
+  BuildSplit(one, mirror, split);
+  BuildSplit(halves, mirror, split);
   std::unique_ptr<Optimizer> a = Make(json), b = Make(json);
   Rng rng(3);
   for (int step = 1; step <= 4; ++step) {
@@ -170,7 +181,11 @@ TEST(Bfloat16MirrorTest, KernelHalvesStepsUpdateLikeOneThread) {
   for (const char* json :
        {R"({"sgd": {"momentum": 0.9}})", R"({"adam": {}, "learning_rate": 0.01})",
         R"({"nadam": {}, "learning_rate": 0.01})"}) {
-    for (bool mirror : {true, false}) ExpectHalvesSameAsOneThread(json, mirror);
+    for (bool mirror : {true, false}) {
+      for (Split split : {Split::kTwoKernels, Split::kOneKernel}) {
+        ExpectHalvesSameAsOneThread(json, mirror, split);
+      }
+    }
   }
 }
 
