@@ -42,6 +42,10 @@ void TeamSizeTuner::StepTook(double seconds) {
   if (!step_timed_) return;
   step_timed_ = false;
   if (!probing_) {
+    if (warmup_left_ > 0) {
+      probing_ = --warmup_left_ == 0;
+      return;
+    }
     since_probe_ += seconds;
     if (since_probe_ >= kPeriodSeconds) {
       probing_ = true;

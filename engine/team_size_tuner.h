@@ -19,8 +19,15 @@
 //
 // Protocol: a step whose row count has not yet run on the whole team runs on
 // it (oneDNN primitives are created for the team that first runs them, and
-// must not later run on more threads than that), untimed. Otherwise, every
-// kPeriodSeconds of timed steps, a probe runs blocks of kBlockSteps steps,
+// must not later run on more threads than that), untimed. The first
+// kWarmupSteps timed steps run on the whole team too: a process's first
+// steps are slow while its caches, pages and clock warm up (the seed BN
+// model, float32, batch 32, vCPUs near: steps 1-12 took 170-305 us, later
+// ones ~150), and a probe among them judged the whole team, tried first,
+// by its coldest steps: it picked the kernel halves in 4 of 8 runs (~177
+// us per step instead of ~153 until the next probe, 1.7 epochs later; the
+// first epoch 0.34 s instead of 0.30). Then, and every kPeriodSeconds of
+// timed steps after a probe, a probe runs blocks of kBlockSteps steps,
 // each mode in turn (the whole team, the kernel halves when the step has
 // split kernels, one thread), kBlocks of each; the first step of a block is
 // not timed (it pays for moving the data the other mode left in other
@@ -50,6 +57,7 @@ namespace profundo {
 
 class TeamSizeTuner {
  public:
+  static constexpr int kWarmupSteps = 32;        // before the first probe
   static constexpr int kBlockSteps = 4;          // consecutive, same mode
   static constexpr int kBlocks = 2;              // per mode and probe
   static constexpr double kPeriodSeconds = 0.5;  // of steps between probes
@@ -78,7 +86,8 @@ class TeamSizeTuner {
   StepTeam chosen_ = StepTeam::kWhole;
   std::set<int64_t> warm_rows_;  // row counts already run on the whole team
   bool step_timed_ = false;      // the announced step counts
-  bool probing_ = true;          // a probe is under way
+  int warmup_left_ = kWarmupSteps;  // timed steps before the first probe
+  bool probing_ = false;         // a probe is under way
   int probe_step_ = 0;           // steps of it so far
   std::vector<StepTeam> modes_;  // the probe's modes, in turn
   std::vector<std::vector<double>> times_;  // its timed steps, per mode

@@ -1,5 +1,6 @@
 // TeamSizeTuner's protocol with made-up step times: new row counts run on
-// the whole team untimed, a probe runs blocks of steps in each mode in turn
+// the whole team untimed, the first kWarmupSteps timed steps on the whole
+// team too, then a probe runs blocks of steps in each mode in turn
 // (the whole team, the kernel halves when the model splits kernels, one
 // thread; the first step of a block untimed), the fastest median wins until
 // the next probe, kPeriodSeconds later.
@@ -36,9 +37,34 @@ StepTeam Step(TeamSizeTuner& tuner, int64_t rows, Times t,
   return mode;
 }
 
+// The first step of `rows` rows (untimed) and the warm-up's timed steps:
+// all on the whole team, whatever the times.
+void WarmUp(TeamSizeTuner& tuner, int64_t rows, Times t,
+            bool kernel_halves = false) {
+  for (int i = 0; i < 1 + TeamSizeTuner::kWarmupSteps; ++i) {
+    ASSERT_EQ(Step(tuner, rows, t, kernel_halves), kWhole) << "step " << i;
+  }
+}
+
+TEST(TeamSizeTunerTest, TheFirstProbeWaitsForTheWarmUp) {
+  TeamSizeTuner tuner(kTeam);
+  // The whole team's first steps are slow (cold caches): no probe yet.
+  WarmUp(tuner, 32, {0.0003, 0.0002, 0.0001}, true);
+  EXPECT_EQ(tuner.chosen(), kWhole);
+  // Then the probe, whose first block is the whole team's, and the
+  // fastest mode afterwards.
+  const int probe_steps = 3 * TeamSizeTuner::kBlocks * kBlock;
+  for (int i = 0; i < probe_steps; ++i) {
+    const StepTeam mode = Step(tuner, 32, {0.00015, 0.0002, 0.0003}, true);
+    const StepTeam order[] = {kWhole, kHalves, kOne};
+    EXPECT_EQ(mode, order[i / kBlock % 3]) << "probe step " << i;
+  }
+  EXPECT_EQ(tuner.chosen(), kWhole);
+}
+
 TEST(TeamSizeTunerTest, ProbesThenKeepsTheFasterTeamUntilThePeriodEnds) {
   TeamSizeTuner tuner(kTeam);
-  EXPECT_EQ(Step(tuner, 32, {9.0, 9.0, 9.0}), kWhole);  // warm-up, untimed
+  WarmUp(tuner, 32, {9.0, 9.0, 9.0});
   EXPECT_EQ(tuner.probe_steps(), kTwoModeProbe);
   std::vector<StepTeam> probe;
   for (int i = 0; i < kTwoModeProbe; ++i) {
@@ -74,10 +100,12 @@ TEST(TeamSizeTunerTest, ProbesThenKeepsTheFasterTeamUntilThePeriodEnds) {
 TEST(TeamSizeTunerTest, WithSplitKernelsTheProbeTriesTheKernelHalves) {
   TeamSizeTuner tuner(kTeam);
   const Times far = {0.00075, 0.00058, 0.00073};  // the vCPUs far apart
-  EXPECT_EQ(Step(tuner, 32, far, true), kWhole);  // warm-up
+  WarmUp(tuner, 32, far, true);
   const int probe_steps = 3 * TeamSizeTuner::kBlocks * kBlock;
   std::vector<StepTeam> probe;
-  for (int i = 0; i < probe_steps; ++i) probe.push_back(Step(tuner, 32, far, true));
+  for (int i = 0; i < probe_steps; ++i) {
+    probe.push_back(Step(tuner, 32, far, true));
+  }
   EXPECT_EQ(tuner.probe_steps(), probe_steps);
   const StepTeam order[] = {kWhole, kHalves, kOne};
   for (int i = 0; i < probe_steps; ++i) {
@@ -101,7 +129,7 @@ TEST(TeamSizeTunerTest, WithSplitKernelsTheProbeTriesTheKernelHalves) {
 
 TEST(TeamSizeTunerTest, ANewRowCountRunsOnTheWholeTeamFirst) {
   TeamSizeTuner tuner(kTeam);
-  Step(tuner, 32, {1, 1, 1});
+  WarmUp(tuner, 32, {1, 1, 1});
   for (int i = 0; i < kTwoModeProbe; ++i) Step(tuner, 32, {0.002, 1.0, 0.001});
   ASSERT_EQ(tuner.chosen(), kOne);
   // The epoch's last, shorter batch: whole team (its primitives are new),
@@ -113,12 +141,15 @@ TEST(TeamSizeTunerTest, ANewRowCountRunsOnTheWholeTeamFirst) {
 
 TEST(TeamSizeTunerTest, TiesAndOneThreadTeamsKeepTheWholeTeam) {
   TeamSizeTuner tuner(kTeam);
-  for (int i = 0; i < 1 + 3 * TeamSizeTuner::kBlocks * kBlock; ++i) {
-    Step(tuner, 8, {0.001, 0.001, 0.001}, true);
+  WarmUp(tuner, 8, {0.001, 0.001, 0.001}, true);
+  for (int i = 0; i < 3 * TeamSizeTuner::kBlocks * kBlock; ++i) {
+    const StepTeam order[] = {kWhole, kHalves, kOne};
+    EXPECT_EQ(Step(tuner, 8, {0.001, 0.001, 0.001}, true),
+              order[i / kBlock % 3]);
   }
   EXPECT_EQ(tuner.chosen(), kWhole);
   TeamSizeTuner single(1);
-  for (int i = 0; i < 1 + kTwoModeProbe; ++i) {
+  for (int i = 0; i < 1 + TeamSizeTuner::kWarmupSteps + kTwoModeProbe; ++i) {
     EXPECT_EQ(single.ModeForStep(8, true), kWhole);
     single.StepTook(0.001);
   }
