@@ -17,23 +17,23 @@
 // weights are bit-identical at one and two threads and in every mode), so
 // switching changes only the time.
 //
-// Protocol: a step whose row count has not yet run on the whole team runs on
-// it (oneDNN primitives are created for the team that first runs them, and
-// must not later run on more threads than that), untimed. The first
-// kWarmupSteps timed steps run on the whole team too: a process's first
-// steps are slow while its caches, pages and clock warm up (the seed BN
-// model, float32, batch 32, vCPUs near: steps 1-12 took 170-305 us, later
-// ones ~150), and a probe among them judged the whole team, tried first,
-// by its coldest steps: it picked the kernel halves in 4 of 8 runs (~177
-// us per step instead of ~153 until the next probe, 1.7 epochs later; the
-// first epoch 0.34 s instead of 0.30). Then, and every kPeriodSeconds of
-// timed steps after a probe, a probe runs blocks of kBlockSteps steps,
-// each mode in turn (the whole team, the kernel halves when the step has
-// split kernels, one thread), kBlocks of each; the first step of a block is
-// not timed (it pays for moving the data the other mode left in other
-// caches, which made single-step alternation pick the wrong mode when the
-// vCPUs were far apart). The lowest median decides the mode for the steps
-// until the next probe (ties: the earlier mode in that order).
+// Protocol: a step whose row count has not yet run on the whole team runs on it
+// (oneDNN primitives are created for the team that first runs them, and must
+// not later run on more threads than that), untimed. The first kWarmupSteps
+// timed steps run on the whole team too: a process's first steps are slow while
+// its caches, pages and clock warm up (the seed BN model, float32, batch 32,
+// vCPUs near: steps 1-12 took 170-305 us, later ones ~150), and a probe among
+// them judged the whole team, tried first, by its coldest steps: it picked the
+// kernel halves in 4 and 5 of two sets of 8 runs (~172-177 us per step instead
+// of ~153 until the next probe, 1.7 epochs later; the first epoch ~0.33 s
+// instead of ~0.30), with the warm-up in 0 of 8. Then, and every kPeriodSeconds
+// of timed steps after a probe, a probe runs blocks of kBlockSteps steps, each
+// mode in turn (the whole team, the kernel halves when the step has split
+// kernels, one thread), kBlocks of each; the first step of a block is not timed
+// (it pays for moving the data the other mode left in other caches, which made
+// single-step alternation pick the wrong mode when the vCPUs were far apart).
+// The lowest median decides the mode for the steps until the next probe (ties:
+// the earlier mode in that order).
 //
 // Usage (one step at a time, on the thread that trains):
 //   TeamSizeTuner tuner(omp_get_max_threads());
