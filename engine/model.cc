@@ -297,6 +297,7 @@ const Tensor& Model::ForwardBatch(Mode mode) {
       std::swap(acts_[i], acts_[i + 1]);
       continue;
     }
+    const ScopedStepTimer timer(step_times_, &StepTimes::layer_forward, i);
     layers_[i]->Forward(acts_[i], &acts_[i + 1], mode, ctx);
   }
   if (!fused_head_) return acts_.back();
@@ -308,14 +309,18 @@ double Model::BackwardBatch(const Tensor& y) {
   Context ctx{dnnl_, params_, rng_};
   const Tensor& out = acts_.back();
   Tensor& diff = diffs_.back();
-  const double loss =
-      fused_head_ ? HeadLoss(y, &diff) : loss_->Compute(out, y, &diff);
+  double loss;
+  {
+    const ScopedStepTimer timer(step_times_, &StepTimes::loss);
+    loss = fused_head_ ? HeadLoss(y, &diff) : loss_->Compute(out, y, &diff);
+  }
   const size_t first = first_trainable_layer_;
   // The first trainable layer may need only column sums of its diff_dst
   // (Layer::TakesColumnSums): then the layer after it skips its diff_src.
   const bool sums =
       first + 1 < layers_.size() && layers_[first]->TakesColumnSums(ctx);
   for (size_t i = layers_.size(); i-- > first;) {
+    const ScopedStepTimer timer(step_times_, &StepTimes::layer_backward, i);
     if (sums && i == first + 1 &&
         layers_[i]->BackwardToColumnSums(acts_[i], acts_[i + 1], diffs_[i + 1],
                                          &first_sums_, ctx)) {

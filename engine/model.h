@@ -36,6 +36,7 @@
 #include "engine/parameters.h"
 #include "engine/preprocessing/standardizer.h"
 #include "engine/rng.h"
+#include "engine/step_times.h"
 #include "engine/tensor.h"
 #include "profundo/v1/model.pb.h"
 
@@ -92,6 +93,9 @@ struct FitOptions {
   // splits no kernel (the first, before Dense has split) on one thread, and
   // every step when the caller's team is one thread.
   std::optional<StepTeam> step_team;
+  // When set, Fit appends each epoch's StepTimes here (engine/step_times.h;
+  // for benchmarks). Not owned.
+  std::vector<StepTimes>* step_times = nullptr;
 };
 
 // TrainConfig.health_every_steps when unset (its measured cost is in the
@@ -285,6 +289,9 @@ class Model {
   // The first trainable layer's diff_dst as column sums, when it takes them.
   ColumnSums first_sums_;
   Tensor head_out_;  // ApplyHead's output
+  // During a training step that Fit times: where ForwardBatch and
+  // BackwardBatch add their layers' times. Null otherwise.
+  StepTimes* step_times_ = nullptr;
 };
 
 }  // namespace profundo

@@ -194,6 +194,12 @@ absl::StatusOr<History> Model::Fit(const Dataset& train, FitOptions options) {
     logs.epoch = epoch;
     double loss_sum = 0;
     int64_t correct = 0, counted = 0, seen = 0;
+    StepTimes* times = nullptr;
+    if (options.step_times != nullptr) {
+      times = &options.step_times->emplace_back();
+      times->layer_forward.assign(layers_.size(), 0.0);
+      times->layer_backward.assign(layers_.size(), 0.0);
+    }
     const auto epoch_start = std::chrono::steady_clock::now();
     for (int64_t step = 0; step < steps; ++step) {
       if (options.cancel != nullptr && options.cancel->load()) {
@@ -215,12 +221,23 @@ absl::StatusOr<History> Model::Fit(const Dataset& train, FitOptions options) {
         mode = StepTeam::kOne;  // nothing split, or one thread asked for
       }
       std::optional<ScopedStepTeam> team(std::in_place, mode, team_size);
-      GatherRows(data.x, &order, b, e, batch_sample_shape_, &BatchInput());
-      GatherRows(data.y, &order, b, e, y_sample, &y_batch);
+      {
+        const ScopedStepTimer timer(times, &StepTimes::gather);
+        GatherRows(data.x, &order, b, e, batch_sample_shape_, &BatchInput());
+        GatherRows(data.y, &order, b, e, y_sample, &y_batch);
+      }
+      step_times_ = times;
+      std::optional<ScopedStepTimer> forward_timer(std::in_place, times,
+                                                   &StepTimes::forward);
       const Tensor& out = ForwardBatch(Mode::kTrain);
+      forward_timer.reset();
       correct += CountCorrect(accuracy_kind_, out, y_batch);
       counted += CountedItems(accuracy_kind_, out);
+      std::optional<ScopedStepTimer> backward_timer(std::in_place, times,
+                                                    &StepTimes::backward);
       const double loss = BackwardBatch(y_batch);
+      backward_timer.reset();
+      step_times_ = nullptr;
       if (!std::isfinite(loss)) {
         return absl::FailedPreconditionError(absl::StrCat(
             "the loss became ", loss, " at epoch ", epoch + 1, ", step ",
@@ -237,7 +254,11 @@ absl::StatusOr<History> Model::Fit(const Dataset& train, FitOptions options) {
         report.learning_rate = lr;
         health->BeforeStep(acts_, &report);
       }
-      optimizer_->Step(params_);
+      {
+        const ScopedStepTimer timer(times, &StepTimes::update);
+        optimizer_->Step(params_);
+      }
+      if (times != nullptr) ++times->steps;
       team.reset();
       tuner.StepTook(std::chrono::duration<double>(
                          std::chrono::steady_clock::now() - step_start)

@@ -95,6 +95,54 @@ TEST(ModelTest, EveryStepTeamModeTrainsTheSameBits) {
   }
 }
 
+// FitOptions::step_times: one StepTimes per epoch whose phases fit in the
+// epoch's wall time and whose layers fit in their phases, where the layers
+// that compute took time and the skipped ones none; timing changes no bit.
+TEST(ModelTest, StepTimesAccountForEachEpochAndChangeNothing) {
+  omp_set_num_threads(2);
+  const auto [w_plain, loss_plain] = TrainSeedBn("");
+  auto model = Model::Create(SpecFromJson(kSeedBn), 3);
+  ASSERT_TRUE(model.ok()) << model.status();
+  std::vector<StepTimes> times;
+  FitOptions opts;
+  opts.epochs = 2;
+  opts.step_times = &times;
+  auto h = (*model)->Fit(Blobs(256, 784, 10, 4), std::move(opts));
+  omp_set_num_threads(1);
+  ASSERT_TRUE(h.ok()) << h.status();
+  EXPECT_TRUE((*model)->parameters().trainable_values() == w_plain);
+  ASSERT_EQ(times.size(), 2u);
+  for (size_t epoch = 0; epoch < times.size(); ++epoch) {
+    SCOPED_TRACE(epoch);
+    const StepTimes& t = times[epoch];
+    EXPECT_EQ(t.steps, 8);  // 256 / 32
+    EXPECT_GT(t.gather, 0);
+    EXPECT_GT(t.forward, 0);
+    EXPECT_GT(t.backward, 0);
+    EXPECT_GT(t.update, 0);
+    EXPECT_LE(t.gather + t.forward + t.backward + t.update,
+              h->seconds[epoch]);
+    // flatten, batch_normalization, dense, ..., dense_2.
+    ASSERT_EQ(t.layer_forward.size(), 7u);
+    ASSERT_EQ(t.layer_backward.size(), 7u);
+    double forward = 0, backward = t.loss;
+    for (size_t i = 0; i < 7; ++i) {
+      forward += t.layer_forward[i];
+      backward += t.layer_backward[i];
+    }
+    EXPECT_LE(forward, t.forward);
+    EXPECT_LE(backward, t.backward);
+    EXPECT_GT(t.loss, 0);
+    // Flatten is skipped (the batch is gathered into its output), the input
+    // batch norm's backward done by the dense layer after it (column sums).
+    EXPECT_EQ(t.layer_forward[0], 0);
+    EXPECT_EQ(t.layer_backward[0], 0);
+    EXPECT_EQ(t.layer_backward[1], 0);
+    for (size_t i = 1; i < 7; ++i) EXPECT_GT(t.layer_forward[i], 0) << i;
+    for (size_t i = 2; i < 7; ++i) EXPECT_GT(t.layer_backward[i], 0) << i;
+  }
+}
+
 TEST(ModelTest, MixedBfloat16TrainsLikeFloat32) {
   if (!CheckDtypePolicySupported(DtypePolicy::kMixedBfloat16, "p").ok()) {
     GTEST_SKIP() << "no bf16 inner product on this CPU";
