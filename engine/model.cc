@@ -289,6 +289,7 @@ double Model::HeadLoss(const Tensor& y, Tensor* diff) const {
 }
 
 const Tensor& Model::ForwardBatch(Mode mode) {
+  const ScopedStepTimer step_timer(step_times_, &StepTimes::forward);
   Context ctx{dnnl_, params_, rng_};
   for (size_t i = first_computing_layer_; i < layers_.size(); ++i) {
     if (layers_[i]->IdentityIn(mode)) {
@@ -306,6 +307,7 @@ const Tensor& Model::ForwardBatch(Mode mode) {
 }
 
 double Model::BackwardBatch(const Tensor& y) {
+  const ScopedStepTimer step_timer(step_times_, &StepTimes::backward);
   Context ctx{dnnl_, params_, rng_};
   const Tensor& out = acts_.back();
   Tensor& diff = diffs_.back();

@@ -290,7 +290,7 @@ class Model {
   ColumnSums first_sums_;
   Tensor head_out_;  // ApplyHead's output
   // During a training step that Fit times: where ForwardBatch and
-  // BackwardBatch add their layers' times. Null otherwise.
+  // BackwardBatch add their own and their layers' times. Null otherwise.
   StepTimes* step_times_ = nullptr;
 };
 

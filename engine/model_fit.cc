@@ -226,17 +226,11 @@ absl::StatusOr<History> Model::Fit(const Dataset& train, FitOptions options) {
         GatherRows(data.x, &order, b, e, batch_sample_shape_, &BatchInput());
         GatherRows(data.y, &order, b, e, y_sample, &y_batch);
       }
-      step_times_ = times;
-      std::optional<ScopedStepTimer> forward_timer(std::in_place, times,
-                                                   &StepTimes::forward);
+      step_times_ = times;  // ForwardBatch and BackwardBatch time themselves
       const Tensor& out = ForwardBatch(Mode::kTrain);
-      forward_timer.reset();
       correct += CountCorrect(accuracy_kind_, out, y_batch);
       counted += CountedItems(accuracy_kind_, out);
-      std::optional<ScopedStepTimer> backward_timer(std::in_place, times,
-                                                    &StepTimes::backward);
       const double loss = BackwardBatch(y_batch);
-      backward_timer.reset();
       step_times_ = nullptr;
       if (!std::isfinite(loss)) {
         return absl::FailedPreconditionError(absl::StrCat(
