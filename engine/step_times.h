@@ -3,8 +3,8 @@
 // loss, the optimizer's update) and by layer, summed over the steps. Fit
 // fills one per epoch when FitOptions::step_times asks for them (a few
 // clock reads per layer per step, so only then); `profundo-bench
-// --step_times` prints them per step. The breakdown the README's
-// per-phase numbers come from.
+// --step_times` prints them per step (the README's per-phase numbers
+// from session 14 on; earlier ones came from throwaway timed builds).
 //
 // In a step that hands the first trainable layer column sums
 // (Layer::TakesColumnSums), the layer after it does both layers' backward:
