@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/aligned_vector.h"
 #include "engine/constraints/max_norm.h"
 #include "engine/regularizers/regularizer.h"
 #include "engine/tensor.h"
@@ -65,15 +66,15 @@ class ParameterStore {
   const float* grad(int id) const;
 
   // Non-const access marks the bf16 mirror stale (MarkValuesChanged).
-  std::vector<float>& trainable_values() {
+  AlignedVector<float>& trainable_values() {
     MarkValuesChanged();
     return trainable_;
   }
-  const std::vector<float>& trainable_values() const { return trainable_; }
-  std::vector<float>& grads() { return grads_; }
-  const std::vector<float>& grads() const { return grads_; }
-  std::vector<float>& non_trainable_values() { return non_trainable_; }
-  const std::vector<float>& non_trainable_values() const {
+  const AlignedVector<float>& trainable_values() const { return trainable_; }
+  AlignedVector<float>& grads() { return grads_; }
+  const AlignedVector<float>& grads() const { return grads_; }
+  AlignedVector<float>& non_trainable_values() { return non_trainable_; }
+  const AlignedVector<float>& non_trainable_values() const {
     return non_trainable_;
   }
 
@@ -109,13 +110,14 @@ class ParameterStore {
   int64_t trainable_size_ = 0;
   int64_t non_trainable_size_ = 0;
   bool allocated_ = false;
-  std::vector<float> trainable_;
-  std::vector<float> grads_;
-  std::vector<float> non_trainable_;
+  // On cache lines and pages (aligned_vector.h), as the optimizers' slots.
+  AlignedVector<float> trainable_;
+  AlignedVector<float> grads_;
+  AlignedVector<float> non_trainable_;
   bool bf16_requested_ = false;
   bool bf16_current_ = false;
   int64_t values_generation_ = 0;
-  std::vector<uint16_t> bf16_;  // mirror of trainable_, when requested
+  AlignedVector<uint16_t> bf16_;  // mirror of trainable_, when requested
 };
 
 }  // namespace profundo
