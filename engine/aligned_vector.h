@@ -44,7 +44,7 @@ struct AlignedAllocator {
     return static_cast<T*>(::operator new(n * sizeof(T), AlignmentFor(n)));
   }
   void deallocate(T* p, std::size_t n) noexcept {
-    ::operator delete(p, n * sizeof(T), AlignmentFor(n));
+    ::operator delete(p, AlignmentFor(n));  // clang: no sized delete
   }
   template <typename U>
   bool operator==(const AlignedAllocator<U>&) const noexcept {
