@@ -50,9 +50,8 @@ class Model::FitControl final : public TrainingControl {
 };
 
 std::vector<float> Model::GetWeights() const {
-  const auto& t = params_.trainable_values();
+  std::vector<float> w = params_.trainable_values();
   const auto& nt = params_.non_trainable_values();
-  std::vector<float> w(t.begin(), t.end());
   w.insert(w.end(), nt.begin(), nt.end());
   return w;
 }

@@ -16,7 +16,6 @@
 #include <string>
 #include <vector>
 
-#include "engine/aligned_vector.h"
 #include "engine/constraints/max_norm.h"
 #include "engine/regularizers/regularizer.h"
 #include "engine/tensor.h"
@@ -66,15 +65,15 @@ class ParameterStore {
   const float* grad(int id) const;
 
   // Non-const access marks the bf16 mirror stale (MarkValuesChanged).
-  AlignedVector<float>& trainable_values() {
+  std::vector<float>& trainable_values() {
     MarkValuesChanged();
     return trainable_;
   }
-  const AlignedVector<float>& trainable_values() const { return trainable_; }
-  AlignedVector<float>& grads() { return grads_; }
-  const AlignedVector<float>& grads() const { return grads_; }
-  AlignedVector<float>& non_trainable_values() { return non_trainable_; }
-  const AlignedVector<float>& non_trainable_values() const {
+  const std::vector<float>& trainable_values() const { return trainable_; }
+  std::vector<float>& grads() { return grads_; }
+  const std::vector<float>& grads() const { return grads_; }
+  std::vector<float>& non_trainable_values() { return non_trainable_; }
+  const std::vector<float>& non_trainable_values() const {
     return non_trainable_;
   }
 
@@ -110,14 +109,13 @@ class ParameterStore {
   int64_t trainable_size_ = 0;
   int64_t non_trainable_size_ = 0;
   bool allocated_ = false;
-  // On cache lines and pages (aligned_vector.h), as the optimizers' slots.
-  AlignedVector<float> trainable_;
-  AlignedVector<float> grads_;
-  AlignedVector<float> non_trainable_;
+  std::vector<float> trainable_;
+  std::vector<float> grads_;
+  std::vector<float> non_trainable_;
   bool bf16_requested_ = false;
   bool bf16_current_ = false;
   int64_t values_generation_ = 0;
-  AlignedVector<uint16_t> bf16_;  // mirror of trainable_, when requested
+  std::vector<uint16_t> bf16_;  // mirror of trainable_, when requested
 };
 
 }  // namespace profundo

@@ -64,7 +64,9 @@ __attribute__((always_inline)) inline NadamElement NadamUpdate(
   return e;
 }
 
-// The update of n elements; AVX2/AVX-512 clones (sqrt and divide dominate).
+// The update of n elements; AVX2/AVX-512 clones (on Zen 5 the loads and
+// stores bound it, not the sqrt and divide: the loop without them ran as
+// fast, session 15).
 // Every element is loaded once and stored once, after all loads: reading m
 // or v back after storing it made the loop 3x slower whenever the buffers'
 // addresses left a vector store misaligned (a failed store-to-load forward

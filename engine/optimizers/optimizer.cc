@@ -37,12 +37,12 @@ void Optimizer::set_learning_rate(double lr) {
   options_.learning_rate = lr;
 }
 
-std::vector<std::pair<std::string, AlignedVector<float>*>> Optimizer::slots() {
+std::vector<std::pair<std::string, std::vector<float>*>> Optimizer::slots() {
   if (slot_names_.empty()) {
     slot_names_ = SlotNames();
     slots_.resize(slot_names_.size());
   }
-  std::vector<std::pair<std::string, AlignedVector<float>*>> out;
+  std::vector<std::pair<std::string, std::vector<float>*>> out;
   out.reserve(slots_.size());
   for (size_t i = 0; i < slots_.size(); ++i) {
     out.emplace_back(slot_names_[i], &slots_[i]);
@@ -70,7 +70,7 @@ void Optimizer::EnsureSlots(int64_t n) {
 }
 
 void Optimizer::Clip(ParameterStore& store) {
-  AlignedVector<float>& grads = store.grads();
+  std::vector<float>& grads = store.grads();
   const int64_t n = static_cast<int64_t>(grads.size());
   float* g = grads.data();
   if (options_.clipvalue.has_value()) {

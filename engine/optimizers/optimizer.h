@@ -35,7 +35,6 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "engine/aligned_vector.h"
 #include "engine/mixed_precision/bfloat16.h"
 #include "engine/parallel.h"
 #include "engine/parameters.h"
@@ -88,7 +87,7 @@ class Optimizer {
   // the step counter and the base learning rate. Before the first Step the
   // vectors are empty; a checkpoint may fill them (trainable size), and Step
   // then keeps them instead of creating fresh ones.
-  std::vector<std::pair<std::string, AlignedVector<float>*>> slots();
+  std::vector<std::pair<std::string, std::vector<float>*>> slots();
   void set_iterations(int64_t t) { iterations_ = t; }
   // Scalar state beyond the slots and the step counter, by name (Nadam's
   // running momentum product, which depends on every past beta_1 when
@@ -227,7 +226,7 @@ class Optimizer {
   bool in_halves_step_ = false;
   HalvesShare step_share_[2];
   std::vector<std::string> slot_names_;
-  std::vector<AlignedVector<float>> slots_;  // on pages (aligned_vector.h)
+  std::vector<std::vector<float>> slots_;
 };
 
 // Validates and builds from the spec; `field` is the spec path

@@ -253,7 +253,7 @@ void ExpectBackwardMatchesFiniteDifferences(int64_t c, AffineCase affine) {
                   1e-5, 1e-4, "diff_beta");
   }
   // Without diff_src (first layer) the parameter gradients are the same.
-  const AlignedVector<float> grads = f.h.params.grads();
+  const std::vector<float> grads = f.h.params.grads();
   f.bn.Backward(x, y, r, nullptr, f.h.ctx);
   EXPECT_EQ(f.h.params.grads(), grads);
 }
@@ -322,8 +322,7 @@ TEST(BatchNormalization, SameResultForAnyBatchSizeAndThreadCount) {
   Tensor r = RandomTensor({256, 784}, f.h.rng, -1, 1);
   for (int64_t rows : {int64_t{256}, int64_t{7}}) {
     Tensor part = x.Rows(0, rows), dy = r.Rows(0, rows);
-    std::vector<float> y_one, dx_one;
-    AlignedVector<float> grads_one;
+    std::vector<float> y_one, dx_one, grads_one;
     for (int threads : {1, 2}) {
       omp_set_num_threads(threads);
       Tensor y, dx;

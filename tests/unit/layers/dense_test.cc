@@ -206,7 +206,7 @@ TEST(Dense, FirstLayerSkipsDiffSrcButWritesGradients) {
   Tensor y, dx;
   f.dense.Forward(x, &y, Mode::kTrain, f.h.ctx);
   f.dense.Backward(x, y, r, &dx, f.h.ctx);
-  const AlignedVector<float> want = f.h.params.grads();
+  const std::vector<float> want = f.h.params.grads();
   std::fill(f.h.params.grads().begin(), f.h.params.grads().end(), -7.f);
   f.dense.Backward(x, y, r, nullptr, f.h.ctx);
   EXPECT_EQ(f.h.params.grads(), want);
@@ -260,8 +260,7 @@ TEST(Dense, BackwardOnATeamOfTwoMatchesNaiveLoopAndOneThread) {
   constexpr int64_t n = 32, in = 300, units = 100;
   const int threads_before = omp_get_max_threads();
   struct Result {
-    AlignedVector<float> grads;
-    std::vector<float> dx;
+    std::vector<float> grads, dx;
   };
   auto run = [&](int threads) {
     omp_set_num_threads(threads);
@@ -315,7 +314,7 @@ TEST(Dense, InferenceOfManyRowsUsesTheCurrentWeights) {
                   1e-5, 1e-5, "y, round " + std::to_string(round));
     // Round 1 changes nothing (the copy is reused); round 2 sees this.
     if (round == 1) {
-      AlignedVector<float>& w = f.h.params.trainable_values();
+      std::vector<float>& w = f.h.params.trainable_values();
       for (float& v : w) v *= -0.5f;
     }
   }

@@ -82,7 +82,7 @@ TEST(PReLU, ForwardAndBackwardMatchReference) {
       1e-6, 1e-5, "diff_alpha");
 
   // As the first layer: alpha's gradient only, rewritten (not added).
-  const AlignedVector<float> grads = h.params.grads();
+  const std::vector<float> grads = h.params.grads();
   p.Backward(x, y, r, nullptr, h.ctx);
   EXPECT_EQ(h.params.grads(), grads);
 }

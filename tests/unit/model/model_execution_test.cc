@@ -21,7 +21,7 @@ namespace {
 
 // The seed's BN model on 256 samples of blob data (784 features), 2 epochs
 // with Nadam at batch 32; returns the final weights and the epoch losses.
-std::pair<AlignedVector<float>, std::vector<double>> TrainSeedBn(
+std::pair<std::vector<float>, std::vector<double>> TrainSeedBn(
     const std::string& policy_field, std::string json = kSeedBn,
     std::optional<StepTeam> step_team = std::nullopt) {
   json.insert(json.rfind('}'), policy_field);

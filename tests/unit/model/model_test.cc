@@ -198,7 +198,7 @@ TEST(ModelTest, FitRejectsBadData) {
 }
 
 // Runs a 3-epoch fit and returns the history and final weights.
-std::pair<History, AlignedVector<float>> TrainSmall(uint64_t seed) {
+std::pair<History, std::vector<float>> TrainSmall(uint64_t seed) {
   auto model = Model::Create(SpecFromJson(kSmall), seed);
   EXPECT_TRUE(model.ok());
   FitOptions opts;

@@ -47,7 +47,7 @@ std::unique_ptr<Optimizer> Make(const std::string& json) {
   return std::move(*opt);
 }
 
-bool SameBits(const AlignedVector<float>& a, const AlignedVector<float>& b) {
+bool SameBits(const std::vector<float>& a, const std::vector<float>& b) {
   return a.size() == b.size() &&
          std::memcmp(a.data(), b.data(), sizeof(float) * a.size()) == 0;
 }
@@ -80,7 +80,7 @@ void ExpectMirrorSameAsUnmirrored(const std::string& json, int threads) {
           << "slot " << slots_a[s].first << " differs at step " << step;
     }
     int64_t wrong = 0;
-    const AlignedVector<float>& w = m.trainable_values();
+    const std::vector<float>& w = m.trainable_values();
     for (size_t i = 0; i < w.size(); ++i) {
       wrong += mirrored.bfloat16_values()[i] != RefBf16Bits(w[i]);
     }

@@ -21,14 +21,14 @@ std::vector<float> ClippedGradients(const Clip& clip,
   store.Add("moving", {2}, false);
   store.Add("b", {2}, true);
   store.Allocate();
-  store.grads().assign(grads.begin(), grads.end());
+  store.grads() = std::move(grads);
   OptimizerOptions o;
   o.clipvalue = clip.value;
   o.clipnorm = clip.norm;
   o.global_clipnorm = clip.global_norm;
   SGD opt(std::move(o), 0.0, false);
   opt.Step(store);
-  return {store.grads().begin(), store.grads().end()};
+  return store.grads();
 }
 
 TEST(ClippingTest, SeedClipValue) {

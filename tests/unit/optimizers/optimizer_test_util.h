@@ -31,8 +31,7 @@ inline std::vector<std::vector<float>> RunSteps(
   for (const std::vector<double>& g : grads) {
     for (int i = 0; i < 3; ++i) store.grads()[i] = float(g[i]);
     opt.Step(store);
-    out.emplace_back(store.trainable_values().begin(),
-                     store.trainable_values().end());
+    out.push_back(store.trainable_values());
   }
   return out;
 }
