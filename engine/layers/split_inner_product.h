@@ -16,7 +16,7 @@
 // cross, once per forward.
 // bench: a batch-32 bf16 epoch of the seed BN model on 2 threads, ~0.50 ->
 // ~0.45 s with the vCPUs near; forced onto both threads far apart, 0.99 ->
-// 0.75 s (README, Results).
+// 0.75 s (bench/RESULTS.md, session 5).
 //
 //   forward:          dst = (src[:, half 0] . kernel[half 0, :]
 //                            + src[:, half 1] . kernel[half 1, :]) + bias
