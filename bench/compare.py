@@ -116,6 +116,15 @@ def median(values):
     return statistics.median(values) if values else float("nan")
 
 
+def epoch_median(runs, first=0):
+    """Median seconds over the epochs from `first` on of all `runs`."""
+    return median([s for r in runs for s in r["epoch_seconds"][first:]])
+
+
+def target_text(row):
+    return f" (<= {row['target']:.2f})" if row["target"] else ""
+
+
 def measure(args):
     results = {"threads": args.threads, "epochs": args.epochs, "reps": args.reps,
                "omp_wait_policy": WAIT_POLICY or os.environ.get("OMP_WAIT_POLICY", "default"),
@@ -198,20 +207,17 @@ def summarize(results):
                     and r["framework"] == fw
                     and (fw == "pytorch" or r["dtype_policy"] == policy)]
                for fw in ("profundo", "pytorch")}
-        sec = {fw: median([s for r in rs for s in r["epoch_seconds"]])
-               for fw, rs in sel.items()}
+        sec = {fw: epoch_median(rs) for fw, rs in sel.items()}
         # Without each process's first epoch, which carries its one-time
         # costs (oneDNN's f32 GEMM kernel generation, ~22 ms; primitive
         # creation; cold caches): the steady throughput.
-        later = {fw: median([s for r in rs for s in r["epoch_seconds"][1:]])
-                 for fw, rs in sel.items()}
+        later = {fw: epoch_median(rs, first=1) for fw, rs in sel.items()}
         by_cpus = {}
         for cpus in ("near", "far"):
             part = {fw: [r for r in rs if r.get("cpus") == cpus]
                     for fw, rs in sel.items()}
             if part["profundo"] and part["pytorch"]:
-                ps, ts = (median([s for r in part[fw] for s in r["epoch_seconds"]])
-                          for fw in ("profundo", "pytorch"))
+                ps, ts = (epoch_median(part[fw]) for fw in ("profundo", "pytorch"))
                 by_cpus[cpus] = {"profundo_s": ps, "pytorch_s": ts, "ratio": ps / ts,
                                  "runs": (len(part["profundo"]), len(part["pytorch"]))}
         cpu = {fw: median([r["fit_cpu_seconds"] / len(r["epoch_seconds"]) for r in rs])
@@ -288,9 +294,8 @@ def print_report(results, rows, mc_rows):
           "| test acc Profundo / PyTorch | CPU s/epoch Profundo / PyTorch (ratio) | load |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        target = f" (<= {r['target']:.2f})" if r["target"] else ""
         print(f"| {r['model']} | {r['batch']} | {r['policy']} | {r['profundo_s']:.3f} | {r['pytorch_s']:.3f} "
-              f"| {r['ratio']:.3f}{target} "
+              f"| {r['ratio']:.3f}{target_text(r)} "
               f"| {r['profundo_gflops']:.1f} ({100 * r['profundo_gflops'] / p['dnnl_sgemm_gflops']:.0f}%) "
               f"| {r['pytorch_gflops']:.1f} | {r['x_floor']:.2f} ({r['x_floor_cpu']:.2f}; floor {r['floor_s']:.3f} s) "
               f"| {r['profundo_acc']:.4f} / {r['pytorch_acc']:.4f} "
@@ -305,10 +310,9 @@ def print_report(results, rows, mc_rows):
               "| ratio (target) | x GEMM floor |")
         print("|---|---|---|---|---|---|---|")
         for r in rows:
-            target = f" (<= {r['target']:.2f})" if r["target"] else ""
             print(f"| {r['model']} | {r['batch']} | {r['policy']} "
                   f"| {r['profundo_later_s']:.3f} | {r['pytorch_later_s']:.3f} "
-                  f"| {r['later_ratio']:.3f}{target} | {r['x_floor_later']:.2f} |")
+                  f"| {r['later_ratio']:.3f}{target_text(r)} | {r['x_floor_later']:.2f} |")
     split = [(r, c, v) for r in rows for c, v in r["by_cpus"].items()]
     if split:
         print()
@@ -320,10 +324,9 @@ def print_report(results, rows, mc_rows):
               "| Profundo s/epoch | PyTorch s/epoch | ratio (target) |")
         print("|---|---|---|---|---|---|---|---|")
         for r, cpus, v in split:
-            target = f" (<= {r['target']:.2f})" if r["target"] else ""
             print(f"| {r['model']} | {r['batch']} | {r['policy']} | {cpus} "
                   f"| {v['runs'][0]} / {v['runs'][1]} | {v['profundo_s']:.3f} "
-                  f"| {v['pytorch_s']:.3f} | {v['ratio']:.3f}{target} |")
+                  f"| {v['pytorch_s']:.3f} | {v['ratio']:.3f}{target_text(r)} |")
     print()
     print("s/epoch: wall-clock training seconds per epoch (median over all epochs of "
           "all runs). CPU s/epoch: process CPU time of the fit / epochs (all threads, "
