@@ -13,6 +13,7 @@
 #define PROFUNDO_ENGINE_CONTEXT_H_
 
 #include "dnnl.hpp"
+#include "engine/layers/dnnl_util.h"
 #include "engine/parameters.h"
 #include "engine/rng.h"
 
@@ -25,7 +26,9 @@ namespace profundo {
 enum class Mode { kTrain, kInference, kMcSample };
 
 struct DnnlContext {
-  DnnlContext() : engine(dnnl::engine::kind::cpu, 0), stream(engine) {}
+  DnnlContext() : engine(dnnl::engine::kind::cpu, 0), stream(engine) {
+    WarmUpGemmKernels();  // once per process, not in a first step
+  }
   dnnl::engine engine;
   dnnl::stream stream;
 };

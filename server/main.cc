@@ -28,6 +28,7 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "engine/layers/dnnl_util.h"
 #include "server/omp_wait_policy.h"
 #include "server/server.h"
 
@@ -175,6 +176,9 @@ int main(int argc, char** argv) {
         std::make_shared<profundo::server::AuthPolicy>(*std::move(auth));
   }
   ExitIfError(profundo::server::ValidateServerOptions(options, cores));
+  // oneDNN's ~21 ms of GEMM kernel generation here, not in the first job
+  // or the first Predict.
+  profundo::WarmUpGemmKernels();
 
   auto server = profundo::server::ProfundoServer::Start(options);
   if (!server.ok()) {

@@ -42,6 +42,17 @@ void AddScratchpad(const dnnl::primitive_desc_base& pd,
   (*args)[DNNL_ARG_SCRATCHPAD] = memory(pd.scratchpad_desc(), engine);
 }
 
+void WarmUpGemmKernels() {
+  static const bool done = [] {
+    const float a[4] = {1, 2, 3, 4}, b[4] = {5, 6, 7, 8};
+    float c[4] = {};
+    // (At 1x1x1 oneDNN skips its JIT kernels; from 2x2x2 on it makes them.)
+    return dnnl_sgemm('N', 'N', 2, 2, 2, 1.f, a, 2, b, 2, 0.f, c, 2) ==
+           dnnl_success;
+  }();
+  (void)done;
+}
+
 namespace {
 
 std::string DnnlMessage(const dnnl::error& e, std::string_view what) {

@@ -66,6 +66,15 @@ inline constexpr int64_t kParallelMinMacs = 500'000;
 //   const ScopedTeamSize team(TeamForMacs(n * fan_in * units));
 int TeamForMacs(int64_t macs);
 
+// oneDNN's f32 GEMM (gemm:jit: the inner products and matmuls of training
+// at small batches, of inference below kBlockedMinRows) generates all its
+// kernels on the process's first f32 GEMM: ~21 ms on this project's Zen 5
+// hosts, which landed in a model's first training step or the server's
+// first Predict. The first call runs a 2x2x2 sgemm to generate them; later
+// calls return at once. DnnlContext calls it; the server at startup.
+// Thread-safe.
+void WarmUpGemmKernels();
+
 // INTERNAL error "<what>: oneDNN: <message> (status N)".
 absl::Status DnnlErrorToStatus(const dnnl::error& e, std::string_view what);
 // Prints the same message to stderr and aborts.
