@@ -46,6 +46,12 @@ struct Dense::Primitives {
   dnnl::primitive blocked_fwd;
   DnnlArgs blocked_args;  // src, bias, dst and scratchpad; weights bound
 
+  // Training forwards at this batch size when the split does not apply
+  // (built by the first): the same product, bias and fused activation as a
+  // matmul on Keras's kernel layout (brgemm; see matmul_product.h).
+  bool has_train_fwd = false;
+  MatmulProduct train_fwd;
+
   // Training steps at this batch size when SplitInnerProduct::Applies
   // (built by the first kTrain Forward): forward and backward weights;
   // bwd_weights is then not built.
@@ -207,6 +213,19 @@ void Dense::BuildBackward(Primitives& p, int64_t n, DnnlContext& dnnl) {
   ++later_builds_;
 }
 
+void Dense::BuildTrainForward(Primitives& p, int64_t n, DnnlContext& dnnl) {
+  const int64_t units = options_.units;
+  const memory::data_type type = bf16() ? kBf16 : memory::data_type::f32;
+  dnnl::post_ops ops;
+  activation_.AppendPostOp(&ops);
+  // Keras's [fan_in, units] row-major kernel (or its bf16 mirror) as is.
+  p.train_fwd = MatmulProduct(
+      RowMajorMd(n, fan_in_, type), RowMajorMd(fan_in_, units, type),
+      RowMajorMd(n, units), dnnl.engine, options_.use_bias, ops);
+  p.has_train_fwd = true;
+  ++later_builds_;
+}
+
 void Dense::BuildBlocked(Primitives& p, DnnlContext& dnnl) {
   const memory::desc w_md({options_.units, fan_in_},
                           bf16() ? kBf16 : memory::data_type::f32,
@@ -285,29 +304,33 @@ void Dense::Forward(const Tensor& src, Tensor* dst, Mode mode, Context& ctx) {
       BindData(p.src, src.data());
       BindData(p.weights, ctx.params.value(kernel_id_));
     }
-    if (mode == Mode::kTrain && SplitInnerProduct::Applies(n, fan_in_, units)) {
-      activation_done = false;  // no post-ops: applied below
-      if (!p.split) {
-        p.split = std::make_unique<SplitInnerProduct>(
-            n, fan_in_, units, bf16() ? kBf16 : memory::data_type::f32,
-            ctx.dnnl.engine);
-        ctx.params.param(kernel_id_).split_row =
-            SplitInnerProduct::SecondHalfRow(fan_in_);
-      }
+    const float* bias = bias_id_ >= 0 ? ctx.params.value(bias_id_) : nullptr;
+    if (mode == Mode::kTrain) {
       const void* src_data =
           bf16() ? static_cast<const void*>(Bf16Data(p.src)) : src.data();
       const void* kernel =
           bf16()
               ? static_cast<const void*>(ctx.params.bfloat16_value(kernel_id_))
               : ctx.params.value(kernel_id_);
-      p.split->Forward(src_data, kernel,
-                       bias_id_ >= 0 ? ctx.params.value(bias_id_) : nullptr,
-                       dst->data());
+      if (SplitInnerProduct::Applies(n, fan_in_, units)) {
+        activation_done = false;  // no post-ops: applied below
+        if (!p.split) {
+          p.split = std::make_unique<SplitInnerProduct>(
+              n, fan_in_, units, bf16() ? kBf16 : memory::data_type::f32,
+              ctx.dnnl.engine);
+          ctx.params.param(kernel_id_).split_row =
+              SplitInnerProduct::SecondHalfRow(fan_in_);
+        }
+        p.split->Forward(src_data, kernel, bias, dst->data());
+        return;
+      }
+      if (!p.has_train_fwd) BuildTrainForward(p, n, ctx.dnnl);
+      p.train_fwd.Run(src_data, kernel, dst->data(), ctx.dnnl.stream, bias);
       return;
     }
-    if (bias_id_ >= 0) BindData(p.bias, ctx.params.value(bias_id_));
+    if (bias != nullptr) BindData(p.bias, bias);
     BindData(p.dst, dst->data());
-    if (mode != Mode::kTrain && n >= kBlockedMinRows) {
+    if (n >= kBlockedMinRows) {
       if (!p.has_blocked) BuildBlocked(p, ctx.dnnl);
       UpdateBlockedKernel(p, ctx);
       p.blocked_args[DNNL_ARG_WEIGHTS] = blocked_kernel_;

@@ -8,9 +8,10 @@
 // model and optimizer apply those).
 //
 // oneDNN inner_product forward and backward_data (weights in the "io"
-// format, which is Keras's [in, out] row-major layout) and a matmul for the
-// kernel's gradient, src^T . diff_dst (matmul_product.h; the bias gradient
-// is the column sums of diff_dst). On a team of exactly two threads the
+// format, which is Keras's [in, out] row-major layout) and matmuls for the
+// kernel's gradient, src^T . diff_dst (the bias gradient is the column sums
+// of diff_dst), and for the training forward with the bias and activation
+// fused (faster than the inner product there; matmul_product.h). On a team of exactly two threads the
 // backward-data and backward-weights products run side by side, one per
 // thread (RunPair, engine/parallel.h): oneDNN gives a 2-thread team little
 // over one thread at these sizes (the seed's 300x100 layer at batch 32,
@@ -132,6 +133,7 @@ class Dense final : public Layer {
   struct Primitives;
   Primitives& Get(int64_t n, DnnlContext& dnnl);
   void BuildBackward(Primitives& p, int64_t n, DnnlContext& dnnl);
+  void BuildTrainForward(Primitives& p, int64_t n, DnnlContext& dnnl);
   void BuildBlocked(Primitives& p, DnnlContext& dnnl);
   // Makes blocked_kernel_ the kernel in p.blocked_fwd's layout, converting
   // unless it already is for the store's current values_generation().

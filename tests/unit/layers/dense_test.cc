@@ -219,13 +219,17 @@ TEST(Dense, ReusesPrimitivesPerBatchSize) {
   Tensor y, dx;
   f.dense.Forward(x, &y, Mode::kTrain, f.h.ctx);
   const int64_t after_first = f.dense.primitive_builds();
-  EXPECT_EQ(after_first, 1);  // inner product with the elu as a post-op
+  // The inner product (inference's forward, backward data's hint) and the
+  // training forward's matmul, both with the elu as a post-op.
+  EXPECT_EQ(after_first, 2);
   f.dense.Forward(x, &y, Mode::kTrain, f.h.ctx);
   EXPECT_EQ(f.dense.primitive_builds(), after_first);
   f.dense.Backward(x, y, r, &dx, f.h.ctx);
   const int64_t after_backward = f.dense.primitive_builds();
   // + backward data and weights (elu's backward is a hand-written loop).
-  EXPECT_EQ(after_backward, 3);
+  EXPECT_EQ(after_backward, 4);
+  f.dense.Forward(x, &y, Mode::kInference, f.h.ctx);  // the inner product
+  EXPECT_EQ(f.dense.primitive_builds(), after_backward);
   f.dense.Forward(x, &y, Mode::kTrain, f.h.ctx);
   f.dense.Backward(x, y, r, &dx, f.h.ctx);
   EXPECT_EQ(f.dense.primitive_builds(), after_backward);
