@@ -313,11 +313,12 @@ void Dense::Forward(const Tensor& src, Tensor* dst, Mode mode, Context& ctx) {
               ? static_cast<const void*>(ctx.params.bfloat16_value(kernel_id_))
               : ctx.params.value(kernel_id_);
       if (SplitInnerProduct::Applies(n, fan_in_, units)) {
-        activation_done = false;  // no post-ops: applied below
         if (!p.split) {
+          dnnl::post_ops ops;
+          activation_.AppendPostOp(&ops);
           p.split = std::make_unique<SplitInnerProduct>(
               n, fan_in_, units, bf16() ? kBf16 : memory::data_type::f32,
-              ctx.dnnl.engine);
+              ctx.dnnl.engine, ops);
           ctx.params.param(kernel_id_).split_row =
               SplitInnerProduct::SecondHalfRow(fan_in_);
         }

@@ -31,8 +31,9 @@
 // the sums of the kernel rows whose gradient it just computed). Training
 // steps of batches up to 256 rows on large layers
 // (SplitInnerProduct::Applies) run the forward and backward-weights
-// products as two halves of the kernel's rows, one per thread, with the
-// activation applied after (split_inner_product.h); inference keeps the one
+// products as two halves of the kernel's rows, one per thread, each thread
+// then applying the activation to its share of the summed rows
+// (split_inner_product.h); inference keeps the one
 // fused inner product, and from kBlockedMinRows rows (MC dropout's passes,
 // large evaluations) runs it on a copy of the kernel in the layout oneDNN
 // picks for it, made again whenever the store's values_generation() moved

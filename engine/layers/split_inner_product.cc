@@ -8,7 +8,8 @@ using dnnl::memory;
 
 SplitInnerProduct::SplitInnerProduct(int64_t rows, int64_t fan_in,
                                      int64_t units, memory::data_type type,
-                                     const dnnl::engine& engine)
+                                     const dnnl::engine& engine,
+                                     const dnnl::post_ops& activation)
     : rows_(rows),
       units_(units),
       element_bytes_(type == memory::data_type::bf16 ? 2 : 4),
@@ -31,7 +32,29 @@ SplitInnerProduct::SplitInnerProduct(int64_t rows, int64_t fan_in,
     h.fwd = MatmulProduct(src_md, kernel_md, dst_md, engine);
     h.bwd = MatmulProduct(src_t_md, diff_dst_md, diff_kernel_md, engine);
     h.stream = dnnl::stream(engine);
+    h.r0 = t * rows / 2;
+    h.r1 = (t + 1) * rows / 2;
+    if (activation.len() > 0 && h.r1 > h.r0) {
+      float scale, alpha, beta;
+      dnnl::algorithm alg;
+      activation.get_params_eltwise(0, scale, alg, alpha, beta);
+      const memory::desc md = RowMajorMd(h.r1 - h.r0, units);
+      const dnnl::eltwise_forward::primitive_desc pd(
+          {dnnl::prop_kind::forward_training, alg, md, alpha, beta},
+          LayerAttr(), engine);
+      h.act_data = UnboundMemory(md, engine);
+      h.act_args = {{DNNL_ARG_SRC, h.act_data}, {DNNL_ARG_DST, h.act_data}};
+      AddScratchpad(pd, engine, &h.act_args);
+      h.act = dnnl::eltwise_forward(pd);
+    }
   }
+}
+
+void SplitInnerProduct::Activate(Half& h, float* dst) {
+  if (!h.act) return;
+  BindData(h.act_data, dst + h.r0 * units_);
+  h.act.execute(h.stream, h.act_args);
+  h.stream.wait();
 }
 
 void* SplitInnerProduct::At(const void* base, int64_t elements) const {
@@ -62,8 +85,14 @@ void SplitInnerProduct::Forward(const void* src, const void* kernel,
                   t == 0 ? dst : partial_.data(), h.stream);
       },
       [&](int t) {
-        if (t < 0) return add(0, rows_);
-        add(t * rows_ / 2, (t + 1) * rows_ / 2);
+        if (t < 0) {
+          add(0, rows_);
+          Activate(half_[0], dst);
+          Activate(half_[1], dst);
+          return;
+        }
+        add(half_[t].r0, half_[t].r1);
+        Activate(half_[t], dst);
       });
 }
 

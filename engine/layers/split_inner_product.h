@@ -18,11 +18,14 @@
 // ~0.45 s with the vCPUs near; forced onto both threads far apart, 0.99 ->
 // 0.75 s (bench/RESULTS.md, session 5).
 //
-//   forward:          dst = (src[:, half 0] . kernel[half 0, :]
-//                            + src[:, half 1] . kernel[half 1, :]) + bias
+//   forward:          dst = act((src[:, half 0] . kernel[half 0, :]
+//                                + src[:, half 1] . kernel[half 1, :]) + bias)
 //   backward weights: diff_kernel[half t, :] = src[:, half t]^T . diff_dst,
 //                     diff_bias = column sums of diff_dst
 //
+// (act: the activation's eltwise post-op, if given, run by each thread on
+// the rows of dst it has just summed, as the inner product would fuse it;
+// a separate pass over dst on the team cost ~2 us per batch-32 step.)
 // Two 1-thread oneDNN matmuls on strided views of the caller's buffers
 // (src [rows, fan_in] and kernel [fan_in, units] row-major, Keras's layout),
 // f32 or bf16 inputs with f32 accumulation and outputs. The result does not
@@ -69,12 +72,14 @@ class SplitInnerProduct {
   static int64_t SecondHalfRow(int64_t fan_in) { return fan_in / 2; }
 
   // For `rows` x `fan_in` src, `fan_in` x `units` kernel and `rows` x
-  // `units` diff_dst of element `type` (f32 or bf16). Throws dnnl::error
+  // `units` diff_dst of element `type` (f32 or bf16); `activation`: none,
+  // or one eltwise post-op (ActivationOp::AppendPostOp). Throws dnnl::error
   // (callers run it under RunDnnl).
   SplitInnerProduct(int64_t rows, int64_t fan_in, int64_t units,
-                    dnnl::memory::data_type type, const dnnl::engine& engine);
+                    dnnl::memory::data_type type, const dnnl::engine& engine,
+                    const dnnl::post_ops& activation = dnnl::post_ops());
 
-  // dst [rows, units] = src . kernel + bias (bias null: none).
+  // dst [rows, units] = act(src . kernel + bias) (bias null: none).
   void Forward(const void* src, const void* kernel, const float* bias,
                float* dst);
   // diff_kernel [fan_in, units] = src^T . diff_dst; diff_bias [units] (if
@@ -95,7 +100,14 @@ class SplitInnerProduct {
     MatmulProduct fwd;  // src[:, half] . kernel[half, :]
     MatmulProduct bwd;  // src[:, half]^T . diff_dst
     dnnl::stream stream;
+    // In place on dst's rows [r0, r1) (this half's share of the sum).
+    int64_t r0 = 0, r1 = 0;
+    dnnl::memory act_data;
+    DnnlArgs act_args;
+    dnnl::primitive act;  // null without an activation
   };
+  // The activation on half t's rows of dst, on its stream.
+  void Activate(Half& h, float* dst);
   void* At(const void* base, int64_t elements) const;
 
   int64_t rows_, units_;

@@ -1,7 +1,8 @@
-// SplitInnerProduct: forward and backward weights over two halves of the
-// kernel's rows against double-precision reference loops (float32, and
-// bf16 inputs against the reference on the same bf16 values), the same bits
-// on one and two threads and in a kKernelHalves step, and Dense's training
+// SplitInnerProduct: forward (with and without an activation) and backward
+// weights over two halves of the kernel's rows against double-precision
+// reference loops (float32, and bf16 inputs against the reference on the
+// same bf16 values), the same bits on one and two threads and in a
+// kKernelHalves step, and Dense's training
 // step using it (its kTrain forward against its kInference forward, which
 // uses the one inner product, and its kernel gradient against a
 // reference).
@@ -116,6 +117,32 @@ TEST_P(SplitInnerProductTest, MatchesReferenceAndIsTheSameOnOneAndTwoThreads) {
     EXPECT_EQ(dk[0], dk[run]) << run;
     EXPECT_EQ(db[0], db[run]) << run;
   }
+
+  // With an activation (ELU, alpha 1), which each thread applies to its
+  // rows of the sum: elu of the reference; the same bits on one and two
+  // threads and in a kKernelHalves step.
+  dnnl::post_ops elu;
+  elu.append_eltwise(1.f, dnnl::algorithm::eltwise_elu_use_dst_for_bwd, 1.f,
+                     0.f);
+  std::vector<float> act[3];
+  for (int run : {0, 1, 2}) {
+    const int threads = run == 1 ? 2 : 1;
+    omp_set_num_threads(threads);
+    const ScopedStepTeam step(
+        run == 2 ? StepTeam::kKernelHalves : StepTeam::kWhole, threads);
+    SplitInnerProduct split(rows, fan_in, units, bf16 ? dt::bf16 : dt::f32,
+                            h.dnnl.engine, elu);
+    act[run].assign(rows * units, 7.f);
+    split.Forward(src.data(bf16), kernel.data(bf16), bias.data(),
+                  act[run].data());
+  }
+  omp_set_num_threads(saved);
+  std::vector<double> want_act(want_dst);
+  for (double& v : want_act) v = v > 0 ? v : std::expm1(v);
+  ExpectAllNear(act[0].data(), want_act, 1e-5 * MaxAbs(want_act), 1e-5,
+                "elu(dst)");
+  EXPECT_EQ(act[0], act[1]);
+  EXPECT_EQ(act[0], act[2]);
 
   // Without a bias: the products alone.
   SplitInnerProduct split(rows, fan_in, units, bf16 ? dt::bf16 : dt::f32,
