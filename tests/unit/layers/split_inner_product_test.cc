@@ -52,6 +52,21 @@ double MaxAbs(const std::vector<double>& v) {
   return m;
 }
 
+// run(0) on one thread, run(1) on two and run(2) in a kKernelHalves step
+// (the halves on two threads, their sum on the calling one).
+template <typename Run>
+void InEveryTeamMode(const Run& run) {
+  const int saved = omp_get_max_threads();
+  for (int mode : {0, 1, 2}) {
+    const int threads = mode == 1 ? 2 : 1;
+    omp_set_num_threads(threads);
+    const ScopedStepTeam step(
+        mode == 2 ? StepTeam::kKernelHalves : StepTeam::kWhole, threads);
+    run(mode);
+  }
+  omp_set_num_threads(saved);
+}
+
 struct Shape3 {
   int64_t rows, fan_in, units;
   bool bf16;
@@ -84,15 +99,8 @@ TEST_P(SplitInnerProductTest, MatchesReferenceAndIsTheSameOnOneAndTwoThreads) {
     }
   }
   Harness h;
-  // One thread, two, and a kKernelHalves step (the halves on two threads,
-  // their sum on the calling one).
   std::vector<float> dst[3], dk[3], db[3];
-  const int saved = omp_get_max_threads();
-  for (int run : {0, 1, 2}) {
-    const int threads = run == 1 ? 2 : 1;
-    omp_set_num_threads(threads);
-    const ScopedStepTeam step(
-        run == 2 ? StepTeam::kKernelHalves : StepTeam::kWhole, threads);
+  InEveryTeamMode([&](int run) {
     SplitInnerProduct split(rows, fan_in, units, bf16 ? dt::bf16 : dt::f32,
                             h.dnnl.engine);
     std::vector<float>& d = dst[run];
@@ -104,8 +112,7 @@ TEST_P(SplitInnerProductTest, MatchesReferenceAndIsTheSameOnOneAndTwoThreads) {
     split.Forward(src.data(bf16), kernel.data(bf16), bias.data(), d.data());
     split.BackwardWeights(src.data(bf16), diff_dst.data(bf16), k.data(),
                           b.data());
-  }
-  omp_set_num_threads(saved);
+  });
   // f32 accumulation of fan_in (or rows) products of values below 1.
   ExpectAllNear(dst[0].data(), want_dst, 1e-5 * MaxAbs(want_dst), 1e-5, "dst");
   ExpectAllNear(dk[0].data(), want_dk, 1e-5 * MaxAbs(want_dk), 1e-5,
@@ -125,18 +132,13 @@ TEST_P(SplitInnerProductTest, MatchesReferenceAndIsTheSameOnOneAndTwoThreads) {
   elu.append_eltwise(1.f, dnnl::algorithm::eltwise_elu_use_dst_for_bwd, 1.f,
                      0.f);
   std::vector<float> act[3];
-  for (int run : {0, 1, 2}) {
-    const int threads = run == 1 ? 2 : 1;
-    omp_set_num_threads(threads);
-    const ScopedStepTeam step(
-        run == 2 ? StepTeam::kKernelHalves : StepTeam::kWhole, threads);
+  InEveryTeamMode([&](int run) {
     SplitInnerProduct split(rows, fan_in, units, bf16 ? dt::bf16 : dt::f32,
                             h.dnnl.engine, elu);
     act[run].assign(rows * units, 7.f);
     split.Forward(src.data(bf16), kernel.data(bf16), bias.data(),
                   act[run].data());
-  }
-  omp_set_num_threads(saved);
+  });
   std::vector<double> want_act(want_dst);
   for (double& v : want_act) v = v > 0 ? v : std::expm1(v);
   ExpectAllNear(act[0].data(), want_act, 1e-5 * MaxAbs(want_act), 1e-5,
