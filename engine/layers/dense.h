@@ -11,16 +11,16 @@
 // format, which is Keras's [in, out] row-major layout) and matmuls for the
 // kernel's gradient, src^T . diff_dst (the bias gradient is the column sums
 // of diff_dst), and for the training forward with the bias and activation
-// fused (faster than the inner product there; matmul_product.h). On a team of exactly two threads the
-// backward-data and backward-weights products run side by side, one per
-// thread (RunPair, engine/parallel.h): oneDNN gives a 2-thread team little
-// over one thread at these sizes (the seed's 300x100 layer at batch 32,
-// float32 17.6 -> 11.2 us, bf16 10.3 -> 7.4 us; BM_DenseBackward). The
-// matmul, unlike oneDNN's bf16 inner product backward weights, gives the
-// same bits run so as on one thread alone. The activation is fused into the
-// forward inner product as an eltwise post-op where oneDNN has one
-// (sigmoid, tanh, relu, leaky_relu, elu), else applied in place on dst
-// (ActivationOp).
+// fused (faster than the inner product there; matmul_product.h). On a team
+// of exactly two threads the backward-data and backward-weights products
+// run side by side, one per thread (RunPair, engine/parallel.h): oneDNN
+// gives a 2-thread team little over one thread at these sizes (the seed's
+// 300x100 layer at batch 32, float32 17.6 -> 11.2 us, bf16 10.3 -> 7.4 us;
+// BM_DenseBackward). The matmul, unlike oneDNN's bf16 inner product
+// backward weights, gives the same bits run so as on one thread alone. The
+// activation is fused into the forward products as an eltwise post-op
+// where oneDNN has one (sigmoid, tanh, relu, leaky_relu, elu), else
+// applied in place on dst (ActivationOp).
 // Backward needs only src and dst: every activation's gradient is computed
 // from dst. Primitives are built once per batch size and reused
 // (primitive_cache.h); buffers grow once and are reused, so a training step
@@ -33,11 +33,11 @@
 // (SplitInnerProduct::Applies) run the forward and backward-weights
 // products as two halves of the kernel's rows, one per thread, each thread
 // then applying the activation to its share of the summed rows
-// (split_inner_product.h); inference keeps the one
-// fused inner product, and from kBlockedMinRows rows (MC dropout's passes,
-// large evaluations) runs it on a copy of the kernel in the layout oneDNN
-// picks for it, made again whenever the store's values_generation() moved
-// (the bf16 mirror's contract, parameters.h).
+// (split_inner_product.h); inference keeps the one fused inner product,
+// and from kBlockedMinRows rows (MC dropout's passes, large evaluations)
+// runs it on a copy of the kernel in the layout oneDNN picks for it, made
+// again whenever the store's values_generation() moved (the bf16 mirror's
+// contract, parameters.h).
 // A layer with less than kParallelMinMacs multiply-adds per call runs on
 // the calling thread alone (dnnl_util.h).
 //

@@ -9,10 +9,10 @@
 // shapes oneDNN runs a matmul on plain layouts as brgemm, its inner product
 // as gemm:jit, and the matmul is faster (2 threads, f32 with elu: 32 rows
 // 8.6 -> 6.7 and 2.3 -> 1.4 us, 256 rows 49 -> 42 and 7.0 -> 3.7; bf16
-// likewise). A matmul gives the same
-// bits run on the team, on one thread, or on one thread inside a parallel
-// region (model_execution_test); oneDNN 2.6's bf16 inner product backward
-// weights inside a parallel region did not.
+// likewise). A matmul gives the same bits run on the team, on one thread,
+// or on one thread inside a parallel region (model_execution_test);
+// oneDNN 2.6's bf16 inner product backward weights inside a parallel
+// region did not.
 //
 // Owns its primitive, scratchpad and memory objects. Not thread-safe: one
 // run at a time.
