@@ -91,8 +91,13 @@ Dense::Dense(std::string name, DenseOptions options)
       activation_(options_.activation,
                   options_.activation_alpha.value_or(
                       ActivationOp::DefaultAlpha(options_.activation))) {
-  dnnl::post_ops ops;
-  activation_fused_ = activation_.AppendPostOp(&ops);
+  activation_fused_ = activation_.AppendPostOp(&activation_ops_);
+}
+
+dnnl::primitive_attr Dense::ForwardAttr() const {
+  dnnl::primitive_attr attr = LayerAttr();
+  if (activation_fused_) attr.set_post_ops(activation_ops_);
+  return attr;
 }
 
 Dense::~Dense() = default;
@@ -156,9 +161,7 @@ Dense::Primitives& Dense::Get(int64_t n, DnnlContext& dnnl) {
     p->fwd_args = {{DNNL_ARG_SRC, p->src},
                    {DNNL_ARG_WEIGHTS, p->weights},
                    {DNNL_ARG_DST, p->dst}};
-    dnnl::primitive_attr attr = LayerAttr();
-    dnnl::post_ops ops;
-    if (activation_.AppendPostOp(&ops)) attr.set_post_ops(ops);
+    const dnnl::primitive_attr attr = ForwardAttr();
     if (options_.use_bias) {
       p->bias = UnboundMemory(b_md, dnnl.engine);
       p->fwd_args.insert({DNNL_ARG_BIAS, p->bias});
@@ -216,12 +219,10 @@ void Dense::BuildBackward(Primitives& p, int64_t n, DnnlContext& dnnl) {
 void Dense::BuildTrainForward(Primitives& p, int64_t n, DnnlContext& dnnl) {
   const int64_t units = options_.units;
   const memory::data_type type = bf16() ? kBf16 : memory::data_type::f32;
-  dnnl::post_ops ops;
-  activation_.AppendPostOp(&ops);
   // Keras's [fan_in, units] row-major kernel (or its bf16 mirror) as is.
   p.train_fwd = MatmulProduct(
       RowMajorMd(n, fan_in_, type), RowMajorMd(fan_in_, units, type),
-      RowMajorMd(n, units), dnnl.engine, options_.use_bias, ops);
+      RowMajorMd(n, units), dnnl.engine, options_.use_bias, activation_ops_);
   p.has_train_fwd = true;
   ++later_builds_;
 }
@@ -230,9 +231,7 @@ void Dense::BuildBlocked(Primitives& p, DnnlContext& dnnl) {
   const memory::desc w_md({options_.units, fan_in_},
                           bf16() ? kBf16 : memory::data_type::f32,
                           memory::format_tag::any);
-  dnnl::primitive_attr attr = LayerAttr();
-  dnnl::post_ops ops;
-  if (activation_.AppendPostOp(&ops)) attr.set_post_ops(ops);
+  const dnnl::primitive_attr attr = ForwardAttr();
   const memory::desc src_md = p.fwd_pd.src_desc();
   const memory::desc dst_md = p.fwd_pd.dst_desc();
   p.blocked_args = {{DNNL_ARG_SRC, p.src}, {DNNL_ARG_DST, p.dst}};
@@ -294,7 +293,6 @@ void Dense::Forward(const Tensor& src, Tensor* dst, Mode mode, Context& ctx) {
   dst->Resize({n, units});
   if (n == 0) return;
   const ScopedTeamSize team(TeamForMacs(n * fan_in_ * units));
-  bool activation_done = activation_fused_;  // a post-op of the inner product
   RunDnnl(name(), [&] {
     if (bf16()) ConvertKernel(ctx);  // before Get: entries share the copy
     Primitives& p = Get(n, ctx.dnnl);
@@ -314,11 +312,9 @@ void Dense::Forward(const Tensor& src, Tensor* dst, Mode mode, Context& ctx) {
               : ctx.params.value(kernel_id_);
       if (SplitInnerProduct::Applies(n, fan_in_, units)) {
         if (!p.split) {
-          dnnl::post_ops ops;
-          activation_.AppendPostOp(&ops);
           p.split = std::make_unique<SplitInnerProduct>(
               n, fan_in_, units, bf16() ? kBf16 : memory::data_type::f32,
-              ctx.dnnl.engine, ops);
+              ctx.dnnl.engine, activation_ops_);
           ctx.params.param(kernel_id_).split_row =
               SplitInnerProduct::SecondHalfRow(fan_in_);
         }
@@ -342,7 +338,7 @@ void Dense::Forward(const Tensor& src, Tensor* dst, Mode mode, Context& ctx) {
     p.fwd.execute(ctx.dnnl.stream, p.fwd_args);
     ctx.dnnl.stream.wait();
   });
-  if (!activation_done) {
+  if (!activation_fused_) {
     activation_.Forward(dst->data(), dst->data(), n, units, ctx.dnnl);
   }
 }

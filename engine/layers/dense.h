@@ -134,6 +134,8 @@ class Dense final : public Layer {
   struct Primitives;
   Primitives& Get(int64_t n, DnnlContext& dnnl);
   void BuildBackward(Primitives& p, int64_t n, DnnlContext& dnnl);
+  // LayerAttr() with activation_ops_ when the activation is fused.
+  dnnl::primitive_attr ForwardAttr() const;
   void BuildTrainForward(Primitives& p, int64_t n, DnnlContext& dnnl);
   void BuildBlocked(Primitives& p, DnnlContext& dnnl);
   // Makes blocked_kernel_ the kernel in p.blocked_fwd's layout, converting
@@ -155,7 +157,11 @@ class Dense final : public Layer {
 
   DenseOptions options_;
   ActivationOp activation_;
-  bool activation_fused_ = false;  // a post-op of the forward inner product
+  // The activation as a post-op of every forward product (inner products,
+  // matmul, the split's halves), when oneDNN has one; else empty, and
+  // Forward applies it in place after the product.
+  dnnl::post_ops activation_ops_;
+  bool activation_fused_ = false;
   int64_t fan_in_ = 0;
   int kernel_id_ = -1;
   int bias_id_ = -1;

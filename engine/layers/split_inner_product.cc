@@ -64,7 +64,8 @@ void* SplitInnerProduct::At(const void* base, int64_t elements) const {
 
 void SplitInnerProduct::Forward(const void* src, const void* kernel,
                                 const float* bias, float* dst) {
-  // dst = (half 0 + half 1) + bias, rows split between the two threads.
+  // dst = act((half 0 + half 1) + bias), rows split between the two
+  // threads.
   auto add = [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) {
       float* d = dst + r * units_;
@@ -85,14 +86,13 @@ void SplitInnerProduct::Forward(const void* src, const void* kernel,
                   t == 0 ? dst : partial_.data(), h.stream);
       },
       [&](int t) {
-        if (t < 0) {
-          add(0, rows_);
-          Activate(half_[0], dst);
-          Activate(half_[1], dst);
-          return;
-        }
-        add(half_[t].r0, half_[t].r1);
-        Activate(half_[t], dst);
+        auto finish = [&](Half& h) {
+          add(h.r0, h.r1);
+          Activate(h, dst);
+        };
+        if (t >= 0) return finish(half_[t]);
+        finish(half_[0]);
+        finish(half_[1]);
       });
 }
 
