@@ -225,6 +225,10 @@ class Model {
   // two threads (a kernel its Dense marked, Parameter::split_row, and
   // SplitInnerProduct::Applies at `rows`): kKernelHalves is worth trying.
   bool SplitsKernels(int64_t rows) const;
+  // The batch's feature count when the first split kernel reads them
+  // directly (its fan_in is that count), else 0: the input columns a
+  // kKernelHalves step splits between its two threads (ScopedStepTeam).
+  int64_t KernelHalvesInputColumns() const;
   double RegularizationPenalty() const;
   void AddRegularizationGradients();
   // head_out_ = the fused head's output for the last forward (acts_.back()

@@ -28,6 +28,14 @@ bool Model::SplitsKernels(int64_t rows) const {
       });
 }
 
+int64_t Model::KernelHalvesInputColumns() const {
+  const int64_t features = NumElements(batch_sample_shape_);
+  for (const Parameter& p : params_.params()) {
+    if (p.rows_split()) return p.shape[0] == features ? features : 0;
+  }
+  return 0;
+}
+
 // The running fit as callbacks see it.
 class Model::FitControl final : public TrainingControl {
  public:
@@ -220,7 +228,8 @@ absl::StatusOr<History> Model::Fit(const Dataset& train, FitOptions options) {
       if (mode == StepTeam::kKernelHalves && (!halves || team_size < 2)) {
         mode = StepTeam::kOne;  // nothing split, or one thread asked for
       }
-      std::optional<ScopedStepTeam> team(std::in_place, mode, team_size);
+      std::optional<ScopedStepTeam> team(std::in_place, mode, team_size,
+                                         KernelHalvesInputColumns());
       {
         const ScopedStepTimer timer(times, &StepTimes::gather);
         GatherRows(data.x, &order, b, e, batch_sample_shape_, &BatchInput());

@@ -92,12 +92,19 @@ class ScopedTeamSize {
 // kKernelHalves is for two vCPUs far apart: each half of the big kernel
 // stays in one core's cache and little else crosses between them (two
 // [rows, units] products and the column sums per step), where on the whole
-// team every small layer's data does. The results do not depend on it.
+// team every small layer's data does. When the split kernel reads the
+// batch's features (its fan_in is their count), the per-column work on
+// them before it (the batch's gather, batch normalization on the input)
+// runs on the two threads too, each on the columns its half of the kernel
+// reads (RunInputColumnHalves). The results do not depend on the mode.
 enum class StepTeam { kWhole, kKernelHalves, kOne };
 
 namespace parallel_internal {
 // The calling thread is in a kKernelHalves step.
 inline thread_local bool kernel_halves_step = false;
+// In that step: the input columns that RunInputColumnHalves splits (0:
+// none).
+inline thread_local int64_t input_halves_columns = 0;
 }  // namespace parallel_internal
 
 // Whether work split in two halves (thread t on half t) runs on two
@@ -158,17 +165,43 @@ void RunHalves(const Task& task, const After& after) {
   after(-1);
 }
 
+// In a kKernelHalves step whose split kernel reads `cols` input columns
+// directly (ScopedStepTeam's input_columns): per-column work over exactly
+// that many columns runs on the two threads, body(0, cols / 2) on thread 0
+// and body(cols / 2, cols) on thread 1, the columns that feed the kernel's
+// rows of each thread's half (SplitInnerProduct::SecondHalfRow), so that
+// they stay in that thread's cache. Returns false, having done nothing,
+// otherwise (or inside a parallel region).
+template <typename Body>
+bool RunInputColumnHalves(int64_t cols, const Body& body) {
+  if (!InKernelHalvesStep() || cols < 2 ||
+      cols != parallel_internal::input_halves_columns) {
+    return false;
+  }
+  RunHalves([&](int t) {
+    if (t == 0) return body(int64_t{0}, cols / 2);
+    body(cols / 2, cols);
+  });
+  return true;
+}
+
 // While alive, the calling thread's steps run as `mode` says, `team` being
-// its whole team; restores the previous state. Not copyable.
+// its whole team, and in a kKernelHalves step `input_columns` (0: none) are
+// the input columns that RunInputColumnHalves splits; restores the
+// previous state. Not copyable.
 class ScopedStepTeam {
  public:
-  ScopedStepTeam(StepTeam mode, int team)
+  ScopedStepTeam(StepTeam mode, int team, int64_t input_columns = 0)
       : threads_(mode == StepTeam::kWhole ? team : 1),
-        restore_halves_(parallel_internal::kernel_halves_step) {
-    parallel_internal::kernel_halves_step = mode == StepTeam::kKernelHalves;
+        restore_halves_(parallel_internal::kernel_halves_step),
+        restore_columns_(parallel_internal::input_halves_columns) {
+    const bool halves = mode == StepTeam::kKernelHalves;
+    parallel_internal::kernel_halves_step = halves;
+    parallel_internal::input_halves_columns = halves ? input_columns : 0;
   }
   ~ScopedStepTeam() {
     parallel_internal::kernel_halves_step = restore_halves_;
+    parallel_internal::input_halves_columns = restore_columns_;
   }
   ScopedStepTeam(const ScopedStepTeam&) = delete;
   ScopedStepTeam& operator=(const ScopedStepTeam&) = delete;
@@ -176,6 +209,7 @@ class ScopedStepTeam {
  private:
   ScopedTeamSize threads_;
   bool restore_halves_;
+  int64_t restore_columns_;
 };
 
 // Calls body(begin, end) on contiguous ranges covering [0, n): one range per
@@ -194,11 +228,13 @@ void ParallelRanges(int64_t n, const Body& body) {
 // Calls body(begin, end) on contiguous column ranges covering [0, cols) of a
 // row-major [rows, cols] matrix: one range per OpenMP thread (boundaries on
 // multiples of 16 columns), or body(0, cols) on the calling thread when
-// rows * cols < kParallelMinColumnElements. For per-column work (batch norm
-// statistics): each column is computed by one thread, in the same order for
-// any thread count.
+// rows * cols < kParallelMinColumnElements; the two input column halves in
+// a kKernelHalves step that splits them (RunInputColumnHalves). For
+// per-column work (batch norm statistics): each column is computed by one
+// thread, in the same order for any thread count.
 template <typename Body>
 void ParallelColumns(int64_t rows, int64_t cols, const Body& body) {
+  if (RunInputColumnHalves(cols, body)) return;
   if (rows * cols < kParallelMinColumnElements || cols <= 16 ||
       omp_get_max_threads() == 1) {
     if (cols > 0) body(0, cols);

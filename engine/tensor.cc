@@ -90,20 +90,28 @@ void GatherRows(const Tensor& x, const std::vector<int64_t>* order,
   // Rows [end, next_end) of `order`: the next batch of the same size.
   const int64_t next_end =
       std::min(static_cast<int64_t>(order->size()), end + count);
-  const int64_t start_lines =
-      std::min<int64_t>(kPrefetchLinesPerRow, (sizeof(float) * row + 63) / 64);
+  // Columns [c0, c1) of row i, then a prefetch of the start of those
+  // columns in the next batch's row i.
+  auto copy = [&](int64_t i, int64_t c0, int64_t c1) {
+    std::memcpy(out + i * row + c0, src + rows[i] * row + c0,
+                sizeof(float) * (c1 - c0));
+    if (end + i >= next_end) return;
+    const auto* next =
+        reinterpret_cast<const char*>(src + rows[count + i] * row + c0);
+    const int64_t lines = std::min<int64_t>(
+        kPrefetchLinesPerRow, (sizeof(float) * (c1 - c0) + 63) / 64);
+    for (int64_t l = 0; l < lines; ++l) {
+      __builtin_prefetch(next + 64 * l, /*rw=*/0, /*locality=*/1);
+    }
+  };
+  if (RunInputColumnHalves(row, [&](int64_t c0, int64_t c1) {
+        for (int64_t i = 0; i < count; ++i) copy(i, c0, c1);
+      })) {
+    return;
+  }
 #pragma omp parallel for schedule(static) \
     if (count * row >= kParallelMinElements / 4)
-  for (int64_t i = 0; i < count; ++i) {
-    std::memcpy(out + i * row, src + rows[i] * row, sizeof(float) * row);
-    if (end + i < next_end) {
-      const auto* next =
-          reinterpret_cast<const char*>(src + rows[count + i] * row);
-      for (int64_t l = 0; l < start_lines; ++l) {
-        __builtin_prefetch(next + 64 * l, /*rw=*/0, /*locality=*/1);
-      }
-    }
-  }
+  for (int64_t i = 0; i < count; ++i) copy(i, 0, row);
 }
 
 }  // namespace profundo

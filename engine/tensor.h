@@ -74,7 +74,9 @@ class Tensor {
 // prefetched, each by the thread that copies row i of a batch, so that its
 // page walk and first misses overlap the step in between (Fit's shuffled
 // batch 32 of Fashion-MNIST: the gather 17 -> 9 us per step on one thread,
-// 9.5 -> 6 us on two).
+// 9.5 -> 6 us on two). In a kKernelHalves step that splits the input
+// columns (RunInputColumnHalves, engine/parallel.h) each of the two threads
+// copies (and prefetches) its columns of every row instead.
 void GatherRows(const Tensor& x, const std::vector<int64_t>* order,
                 int64_t begin, int64_t end, const Shape& sample_shape,
                 Tensor* dst);

@@ -285,6 +285,13 @@ void BatchNormalization::Forward(const Tensor& src, Tensor* dst, Mode mode,
       train ? batch_variance_.data() : ctx.params.value(moving_variance_id_);
   const float* gamma = GammaData(ctx);
   const float* beta = BetaData(ctx);
+  const float decay = static_cast<float>(1.0 - options_.momentum);
+  float* moving_mean = train ? ctx.params.value(moving_mean_id_) : nullptr;
+  float* moving_variance =
+      train ? ctx.params.value(moving_variance_id_) : nullptr;
+  // Each column's statistics, affine map and moving averages on the thread
+  // that computes it (in a kKernelHalves step, the thread whose half of
+  // the next Dense's kernel reads it; engine/parallel.h).
   ParallelColumns(rows, cols, [&](int64_t begin, int64_t end) {
     const int64_t width = end - begin;
     const float* x = src.data() + begin;
@@ -300,17 +307,14 @@ void BatchNormalization::Forward(const Tensor& src, Tensor* dst, Mode mode,
     }
     ColumnAffine(x, rows, cols, width, a_.data() + begin, b_.data() + begin,
                  dst->data() + begin);
+    if (!train) return;
+    // Keras's assign_moving_average: moving -= (moving - batch) * (1 - m).
+    PROFUNDO_SIMD
+    for (int64_t c = begin; c < end; ++c) {
+      moving_mean[c] -= (moving_mean[c] - batch_mean_[c]) * decay;
+      moving_variance[c] -= (moving_variance[c] - batch_variance_[c]) * decay;
+    }
   });
-  if (!train) return;
-  // Keras's assign_moving_average: moving -= (moving - batch) * (1 - m).
-  const float decay = static_cast<float>(1.0 - options_.momentum);
-  float* moving_mean = ctx.params.value(moving_mean_id_);
-  float* moving_variance = ctx.params.value(moving_variance_id_);
-  PROFUNDO_SIMD
-  for (int64_t c = 0; c < features_; ++c) {
-    moving_mean[c] -= (moving_mean[c] - batch_mean_[c]) * decay;
-    moving_variance[c] -= (moving_variance[c] - batch_variance_[c]) * decay;
-  }
 }
 
 void BatchNormalization::Backward(const Tensor& src, const Tensor& dst,

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "engine/parallel.h"
 #include "engine/rng.h"
 #include "gtest/gtest.h"
 
@@ -48,9 +49,8 @@ TEST(TensorTest, GatherRowsInParallelEqualsRowByRowCopies) {
 
 // Fit's sweep: consecutive batches of one order, the last one partial, each
 // also prefetching the start of the next (a full one, a partial one, none).
-TEST(TensorTest, GatherRowsBatchesOfASweepEqualRowByRowCopies) {
-  omp_set_num_threads(2);
-  const int64_t rows = 300, cols = 784, batch_size = 32;
+void ExpectSweepEqualsRowByRowCopies(int64_t cols) {
+  const int64_t rows = 300, batch_size = 32;
   Tensor t({rows, cols});
   for (int64_t i = 0; i < t.size(); ++i) t.data()[i] = static_cast<float>(i);
   std::vector<int64_t> order;
@@ -68,6 +68,23 @@ TEST(TensorTest, GatherRowsBatchesOfASweepEqualRowByRowCopies) {
             << "batch at " << b << ", row " << i << ", column " << j;
       }
     }
+  }
+}
+
+TEST(TensorTest, GatherRowsBatchesOfASweepEqualRowByRowCopies) {
+  omp_set_num_threads(2);
+  ExpectSweepEqualsRowByRowCopies(784);
+}
+
+// In a kKernelHalves step that splits the input columns, each thread
+// gathers its columns of every row (RunInputColumnHalves); an odd count
+// splits mid-line.
+TEST(TensorTest, GatherRowsByInputColumnHalvesEqualRowByRowCopies) {
+  omp_set_num_threads(2);
+  for (int64_t cols : {784, 785}) {
+    SCOPED_TRACE(cols);
+    const ScopedStepTeam step(StepTeam::kKernelHalves, 2, cols);
+    ExpectSweepEqualsRowByRowCopies(cols);
   }
 }
 

@@ -20,10 +20,12 @@ namespace profundo {
 namespace {
 
 // The seed's BN model on 256 samples of blob data (784 features), 2 epochs
-// with Nadam at batch 32; returns the final weights and the epoch losses.
+// with Nadam at batch 32; returns the final weights and the epoch losses,
+// and into `moving`, if not null, the batch norms' moving statistics.
 std::pair<std::vector<float>, std::vector<double>> TrainSeedBn(
     const std::string& policy_field, std::string json = kSeedBn,
-    std::optional<StepTeam> step_team = std::nullopt) {
+    std::optional<StepTeam> step_team = std::nullopt,
+    std::vector<float>* moving = nullptr) {
   json.insert(json.rfind('}'), policy_field);
   auto model = Model::Create(SpecFromJson(json), 3);
   EXPECT_TRUE(model.ok()) << model.status();
@@ -36,6 +38,9 @@ std::pair<std::vector<float>, std::vector<double>> TrainSeedBn(
   if (!h.ok()) return {};
   std::vector<double> losses;
   for (const EpochLogs& e : h->epochs) losses.push_back(e.loss);
+  if (moving != nullptr) {
+    *moving = (*model)->parameters().non_trainable_values();
+  }
   return {(*model)->parameters().trainable_values(), losses};
 }
 
@@ -75,23 +80,30 @@ TEST(ModelTest, OneAndTwoThreadsTrainTheSameBits) {
 }
 
 // The same on two threads in each StepTeam mode: kKernelHalves runs the
-// 784x300 layer's halves (SplitInnerProduct), their column sums and their
-// optimizer rows on two threads and the rest of each step on one.
+// 784x300 layer's halves (SplitInnerProduct), their column sums, their
+// optimizer rows, and the gather and input batch norm of the columns each
+// half reads, on two threads and the rest of each step on one. The moving
+// statistics too.
 TEST(ModelTest, EveryStepTeamModeTrainsTheSameBits) {
   for (const std::string& policy : PolicyFields()) {
     SCOPED_TRACE(policy);
     omp_set_num_threads(2);
+    std::vector<float> m_whole, m_halves, m_one;
     const auto [w_whole, loss_whole] =
-        TrainSeedBn(policy, kSeedBn, StepTeam::kWhole);
+        TrainSeedBn(policy, kSeedBn, StepTeam::kWhole, &m_whole);
     const auto [w_halves, loss_halves] =
-        TrainSeedBn(policy, kSeedBn, StepTeam::kKernelHalves);
-    const auto [w_one, loss_one] = TrainSeedBn(policy, kSeedBn, StepTeam::kOne);
+        TrainSeedBn(policy, kSeedBn, StepTeam::kKernelHalves, &m_halves);
+    const auto [w_one, loss_one] =
+        TrainSeedBn(policy, kSeedBn, StepTeam::kOne, &m_one);
     omp_set_num_threads(1);
     ASSERT_FALSE(w_whole.empty());
     EXPECT_TRUE(w_halves == w_whole);
     EXPECT_TRUE(w_one == w_whole);
     EXPECT_EQ(loss_halves, loss_whole);
     EXPECT_EQ(loss_one, loss_whole);
+    ASSERT_EQ(m_whole.size(), 2u * (784 + 300 + 100));
+    EXPECT_TRUE(m_halves == m_whole);
+    EXPECT_TRUE(m_one == m_whole);
   }
 }
 
