@@ -91,12 +91,12 @@ Dense::Dense(std::string name, DenseOptions options)
       activation_(options_.activation,
                   options_.activation_alpha.value_or(
                       ActivationOp::DefaultAlpha(options_.activation))) {
-  activation_fused_ = activation_.AppendPostOp(&activation_ops_);
+  activation_.AppendPostOp(&activation_ops_);
 }
 
 dnnl::primitive_attr Dense::ForwardAttr() const {
   dnnl::primitive_attr attr = LayerAttr();
-  if (activation_fused_) attr.set_post_ops(activation_ops_);
+  if (activation_fused()) attr.set_post_ops(activation_ops_);
   return attr;
 }
 
@@ -338,7 +338,7 @@ void Dense::Forward(const Tensor& src, Tensor* dst, Mode mode, Context& ctx) {
     p.fwd.execute(ctx.dnnl.stream, p.fwd_args);
     ctx.dnnl.stream.wait();
   });
-  if (!activation_fused_) {
+  if (!activation_fused()) {
     activation_.Forward(dst->data(), dst->data(), n, units, ctx.dnnl);
   }
 }

@@ -134,6 +134,8 @@ class Dense final : public Layer {
   struct Primitives;
   Primitives& Get(int64_t n, DnnlContext& dnnl);
   void BuildBackward(Primitives& p, int64_t n, DnnlContext& dnnl);
+  // Whether the forward products apply the activation (activation_ops_).
+  bool activation_fused() const { return activation_ops_.len() > 0; }
   // LayerAttr() with activation_ops_ when the activation is fused.
   dnnl::primitive_attr ForwardAttr() const;
   void BuildTrainForward(Primitives& p, int64_t n, DnnlContext& dnnl);
@@ -161,7 +163,6 @@ class Dense final : public Layer {
   // matmul, the split's halves), when oneDNN has one; else empty, and
   // Forward applies it in place after the product.
   dnnl::post_ops activation_ops_;
-  bool activation_fused_ = false;
   int64_t fan_in_ = 0;
   int kernel_id_ = -1;
   int bias_id_ = -1;
