@@ -19,6 +19,8 @@
 
 namespace profundo {
 
+class Optimizer;
+
 // Train: dropout active, batch norm on batch statistics.
 // Inference: dropout off (MC dropout layers still active, as in Keras),
 //            batch norm on moving statistics.
@@ -37,6 +39,10 @@ struct Context {
   DnnlContext& dnnl;
   ParameterStore& params;
   Rng& rng;
+  // In a training step's backward whose optimizer allows early updates
+  // (Optimizer::BeginEarlyUpdates): the optimizer, for layers that update
+  // their parameters themselves; null otherwise.
+  Optimizer* early_update = nullptr;
 };
 
 }  // namespace profundo

@@ -306,7 +306,7 @@ const Tensor& Model::ForwardBatch(Mode mode) {
   return head_out_;
 }
 
-double Model::BackwardBatch(const Tensor& y) {
+double Model::BackwardBatch(const Tensor& y, bool early_updates) {
   const ScopedStepTimer step_timer(step_times_, &StepTimes::backward);
   Context ctx{dnnl_, params_, rng_};
   const Tensor& out = acts_.back();
@@ -315,6 +315,11 @@ double Model::BackwardBatch(const Tensor& y) {
   {
     const ScopedStepTimer timer(step_times_, &StepTimes::loss);
     loss = fused_head_ ? HeadLoss(y, &diff) : loss_->Compute(out, y, &diff);
+  }
+  // A diverged step (Fit stops at a non-finite loss) updates nothing.
+  if (early_updates && std::isfinite(loss) &&
+      optimizer_->BeginEarlyUpdates(params_)) {
+    ctx.early_update = optimizer_.get();
   }
   const size_t first = first_trainable_layer_;
   // The first trainable layer may need only column sums of its diff_dst

@@ -220,7 +220,9 @@ class Model {
   // so a batch is copied once. Shape {N} + batch_sample_shape_.
   Tensor& BatchInput() { return acts_[first_computing_layer_]; }
   // Loss (with regularization) and gradients for the last ForwardBatch.
-  double BackwardBatch(const Tensor& y);
+  // early_updates: the layers may update their parameters during the
+  // backward (Optimizer::BeginEarlyUpdates), when the loss is finite.
+  double BackwardBatch(const Tensor& y, bool early_updates);
   // Whether a training step of `rows` rows splits a kernel's rows between
   // two threads (a kernel its Dense marked, Parameter::split_row, and
   // SplitInnerProduct::Applies at `rows`): kKernelHalves is worth trying.

@@ -239,17 +239,20 @@ absl::StatusOr<History> Model::Fit(const Dataset& train, FitOptions options) {
       const Tensor& out = ForwardBatch(Mode::kTrain);
       correct += CountCorrect(accuracy_kind_, out, y_batch);
       counted += CountedItems(accuracy_kind_, out);
-      const double loss = BackwardBatch(y_batch);
+      // A step whose health is measured keeps whole gradients (no early
+      // updates): the report reads them before the update.
+      const bool measure =
+          health && optimizer_->iterations() % options.health_every == 0;
+      const double loss = BackwardBatch(y_batch, /*early_updates=*/!measure);
       step_times_ = nullptr;
       if (!std::isfinite(loss)) {
+        optimizer_->CancelEarlyUpdates();
         return absl::FailedPreconditionError(absl::StrCat(
             "the loss became ", loss, " at epoch ", epoch + 1, ", step ",
             step + 1, " (global step ", optimizer_->iterations() + 1,
             "): training diverged; lower the learning rate or clip gradients"));
       }
       const double lr = optimizer_->current_learning_rate();
-      const bool measure =
-          health && optimizer_->iterations() % options.health_every == 0;
       if (measure) {
         report.epoch = epoch;
         report.step = optimizer_->iterations();

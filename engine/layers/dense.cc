@@ -9,7 +9,9 @@
 #include "engine/layers/dnnl_util.h"
 #include "engine/layers/matmul_product.h"
 #include "engine/layers/row_dots.h"
+#include "engine/layers/weight_gradient_rows.h"
 #include "engine/mixed_precision/bfloat16.h"
+#include "engine/optimizers/optimizer.h"
 #include "engine/parallel.h"
 
 namespace profundo {
@@ -348,10 +350,18 @@ void Dense::Backward(const Tensor& src, const Tensor& dst,
   BackwardProducts(src, dst, diff_dst, diff_src, ctx, nullptr);
 }
 
+bool Dense::UpdatesKernelEarly(const Context& ctx) const {
+  if (ctx.early_update == nullptr || bf16() || !WeightGradientRowsFast()) {
+    return false;
+  }
+  const Parameter& kernel = ctx.params.param(kernel_id_);
+  return kernel.trainable && !kernel.regularizer.active();
+}
+
 bool Dense::BackwardProducts(const Tensor& src, const Tensor& dst,
                              const Tensor& diff_dst, Tensor* diff_src,
                              Context& ctx,
-                             const SplitInnerProduct::AfterRows& after_rows) {
+                             const SplitInnerProduct::OnBlock& row_sums) {
   const int64_t n = src.dim(0);
   const int64_t units = options_.units;
   if (diff_src != nullptr) diff_src->Resize(src.shape());
@@ -391,15 +401,37 @@ bool Dense::BackwardProducts(const Tensor& src, const Tensor& dst,
       if (!bf16()) BindData(p.weights, ctx.params.value(kernel_id_));
       BindData(p.diff_src, diff_src->data());
     }
+    float* diff_bias = bias_id_ >= 0 ? ctx.params.grad(bias_id_) : nullptr;
+    if (p.split && p.split->BlocksPay() && diff_src == nullptr &&
+        UpdatesKernelEarly(ctx)) {
+      const int64_t offset = ctx.params.param(kernel_id_).offset;
+      p.split->BackwardWeightsByBlocks(
+          src.data(), diff_pre, diff_bias,
+          [&](int64_t begin, int64_t end, const float* block,
+              const float* bias) {
+            if (row_sums) row_sums(begin, end, block, bias);
+            ctx.early_update->UpdateEarly(offset + begin * units, block,
+                                          (end - begin) * units);
+          });
+      ctx.early_update->UpdatedEarly(kernel_id_);
+      split = true;
+      return;
+    }
     if (p.split) {
       // p.split exists only for the row counts whose kTrain Forward used it.
       const void* src_data =
           bf16() ? static_cast<const void*>(Bf16Data(p.src)) : src.data();
       const void* diff =
           bf16() ? static_cast<const void*>(Bf16Data(p.diff_dst)) : diff_pre;
-      p.split->BackwardWeights(
-          src_data, diff, ctx.params.grad(kernel_id_),
-          bias_id_ >= 0 ? ctx.params.grad(bias_id_) : nullptr, after_rows);
+      float* diff_kernel = ctx.params.grad(kernel_id_);
+      SplitInnerProduct::AfterRows after_rows;
+      if (row_sums) {
+        after_rows = [&](int64_t begin, int64_t end, const float* bias) {
+          row_sums(begin, end, diff_kernel + begin * units, bias);
+        };
+      }
+      p.split->BackwardWeights(src_data, diff, diff_kernel, diff_bias,
+                               after_rows);
       split = true;
       if (diff_src != nullptr) {
         p.bwd_data.execute(ctx.dnnl.stream, p.bwd_data_args);
@@ -449,24 +481,25 @@ bool Dense::BackwardToColumnSums(const Tensor& src, const Tensor& dst,
   const float* kernel = ctx.params.value(kernel_id_);
   const uint16_t* kernel_bf16 =
       bf16() ? ctx.params.bfloat16_value(kernel_id_) : nullptr;
-  const float* diff_kernel = ctx.params.grad(kernel_id_);
-  auto row_dots = [&](int64_t begin, int64_t end, const float* diff_bias) {
+  // Rows [begin, end) of the kernel, their gradient at grad.
+  auto row_dots = [&](int64_t begin, int64_t end, const float* grad,
+                      const float* diff_bias) {
     if (kernel_bf16 != nullptr) {
-      RowDots(kernel_bf16 + begin * units, diff_kernel + begin * units,
-              diff_bias, end - begin, units, src_sums->dy.data() + begin,
+      RowDots(kernel_bf16 + begin * units, grad, diff_bias, end - begin,
+              units, src_sums->dy.data() + begin,
               src_sums->dy_y.data() + begin);
     } else {
-      RowDots(kernel + begin * units, diff_kernel + begin * units, diff_bias,
-              end - begin, units, src_sums->dy.data() + begin,
-              src_sums->dy_y.data() + begin);
+      RowDots(kernel + begin * units, grad, diff_bias, end - begin, units,
+              src_sums->dy.data() + begin, src_sums->dy_y.data() + begin);
     }
   };
-  // Rows [begin, end) of the kernel, over the team unless on one thread of
-  // a pair: each thread takes whole rows (input columns c).
-  auto rows_on_team = [&](int64_t begin, int64_t end, const float* bias) {
-    if (omp_in_parallel()) return row_dots(begin, end, bias);
+  // The same over the team unless on one thread of a pair: each thread
+  // takes whole rows (input columns c).
+  auto rows_on_team = [&](int64_t begin, int64_t end, const float* grad,
+                          const float* bias) {
+    if (omp_in_parallel()) return row_dots(begin, end, grad, bias);
     ParallelColumns(units, end - begin, [&](int64_t b, int64_t e) {
-      row_dots(begin + b, begin + e, bias);
+      row_dots(begin + b, begin + e, grad + b * units, bias);
     });
   };
   // Split products: each half's rows right after their gradient, on the
@@ -479,7 +512,8 @@ bool Dense::BackwardToColumnSums(const Tensor& src, const Tensor& dst,
   // cache misses it saves.
   if (!BackwardProducts(src, dst, diff_dst, /*diff_src=*/nullptr, ctx,
                         rows_on_team)) {
-    rows_on_team(0, fan_in_, ctx.params.grad(bias_id_));
+    rows_on_team(0, fan_in_, ctx.params.grad(kernel_id_),
+                 ctx.params.grad(bias_id_));
   }
   return true;
 }

@@ -38,6 +38,14 @@
 // runs it on a copy of the kernel in the layout oneDNN picks for it, made
 // again whenever the store's values_generation() moved (the bf16 mirror's
 // contract, parameters.h).
+// Early updates (optimizer.h): in a float32 training step whose optimizer
+// allows them, a split kernel that needs no diff_src (the model's first
+// trainable layer) is updated inside Backward: each thread computes its
+// half's gradient in blocks of four rows (WeightGradientRows), takes the
+// column sums from each block and hands it to the optimizer while it is in
+// L1; the kernel's gradient is never stored. Seed BN model, float32 batch
+// 32, 2 threads near: backward and update 90 -> 83 us a step
+// (bench/RESULTS.md, session 18).
 // A layer with less than kParallelMinMacs multiply-adds per call runs on
 // the calling thread alone (dnnl_util.h).
 //
@@ -144,11 +152,20 @@ class Dense final : public Layer {
   // unless it already is for the store's current values_generation().
   void UpdateBlockedKernel(const Primitives& p, Context& ctx);
   // Backward; when the training products are split (SplitInnerProduct),
-  // after_rows runs on each half's kernel rows right after their gradient
-  // (SplitInnerProduct::BackwardWeights). Whether it ran.
+  // row_sums(begin, end, grad, bias) runs on each half's kernel rows right
+  // after their gradient `grad` (rows [begin, end)), on the thread that
+  // computed them, before any update of those rows. Whether it ran. If
+  // UpdatesKernelEarly, the kernel is updated here, block by block
+  // (SplitInnerProduct::BackwardWeightsByBlocks), and its gradient never
+  // stored.
   bool BackwardProducts(const Tensor& src, const Tensor& dst,
                         const Tensor& diff_dst, Tensor* diff_src, Context& ctx,
-                        const SplitInnerProduct::AfterRows& after_rows);
+                        const SplitInnerProduct::OnBlock& row_sums);
+  // Whether this step's backward updates the kernel itself (ctx's early
+  // updates, optimizer.h): float32, a trainable kernel without a
+  // regularizer (whose gradient term and penalty need the kernel before the
+  // update), on a CPU with WeightGradientRows' fast kernel.
+  bool UpdatesKernelEarly(const Context& ctx) const;
   bool bf16() const {
     return options_.dtype_policy == DtypePolicy::kMixedBfloat16;
   }

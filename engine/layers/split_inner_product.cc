@@ -1,5 +1,8 @@
 #include "engine/layers/split_inner_product.h"
 
+#include <algorithm>
+
+#include "engine/layers/weight_gradient_rows.h"
 #include "engine/parallel.h"
 
 namespace profundo {
@@ -123,6 +126,38 @@ void SplitInnerProduct::BackwardWeights(const void* src, const void* diff_dst,
     h.bwd.Run(At(src, h.k0), diff_dst, diff_kernel + h.k0 * units_,
               h.stream);
     if (after_rows) after_rows(h.k0, h.k0 + h.kh, bias);
+  });
+}
+
+void SplitInnerProduct::BackwardWeightsByBlocks(const float* src,
+                                                const float* diff_dst,
+                                                float* diff_bias,
+                                                const OnBlock& on_block) {
+  const int64_t fan_in = half_[1].k0 + half_[1].kh;
+  for (std::vector<float>& block : block_) {
+    block.resize(kWeightGradientBlockRows * units_);
+  }
+  const bool two_threads = HalvesOnTwoThreads();
+  RunPair(two_threads, [&](int t) {
+    const Half& h = half_[t];
+    float* bias = diff_bias;
+    if (diff_bias != nullptr) {
+      if (t == 0) {
+        SumRows(diff_dst, rows_, units_, diff_bias);
+      } else if (two_threads) {
+        bias = bias_copy_.data();
+        SumRows(diff_dst, rows_, units_, bias);
+      }
+    }
+    float* block = block_[t].data();
+    for (int64_t begin = h.k0; begin < h.k0 + h.kh;
+         begin += kWeightGradientBlockRows) {
+      const int64_t end =
+          std::min(h.k0 + h.kh, begin + kWeightGradientBlockRows);
+      WeightGradientRows(src + begin, fan_in, diff_dst, rows_, units_,
+                         end - begin, block);
+      on_block(begin, end, block, bias);
+    }
   });
 }
 

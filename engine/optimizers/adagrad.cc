@@ -31,14 +31,14 @@ void AdagradRange(float* w, const float* g, float* acc, int64_t n, float lr,
 
 }  // namespace
 
-void Adagrad::Update(float* w, const float* g, float* const* slot, int64_t n,
-                     double lr, int64_t t) {
-  const float lr_f = static_cast<float>(lr);
-  const float eps = static_cast<float>(epsilon_);
-  float* acc = slot[0];
-  UpdateRanges(n, [&](int64_t b, int64_t e) {
-    AdagradRange(w + b, g + b, acc + b, e - b, lr_f, eps);
-  });
+void Adagrad::Prepare(double lr, int64_t t) {
+  lr_ = static_cast<float>(lr);
+  eps_ = static_cast<float>(epsilon_);
+}
+
+void Adagrad::Apply(float* w, const float* g, float* const* slot,
+                    int64_t n) const {
+  AdagradRange(w, g, slot[0], n, lr_, eps_);
 }
 
 }  // namespace profundo

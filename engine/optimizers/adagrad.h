@@ -29,12 +29,14 @@ class Adagrad final : public Optimizer {
   float SlotInitialValue(int i) const override {
     return static_cast<float>(initial_accumulator_value_);
   }
-  void Update(float* w, const float* g, float* const* slot, int64_t n,
-              double lr, int64_t t) override;
+  void Prepare(double lr, int64_t t) override;
+  void Apply(float* w, const float* g, float* const* slot,
+             int64_t n) const override;
 
  private:
   const double initial_accumulator_value_;
   const double epsilon_;
+  float lr_ = 0, eps_ = 0;  // this step's (Prepare)
 };
 
 }  // namespace profundo

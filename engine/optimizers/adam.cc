@@ -23,11 +23,6 @@ std::vector<std::string> Adam::SlotNames() const {
 
 namespace {
 
-// The step's coefficients (see adam.h).
-struct AdamStep {
-  float alpha, one_minus_b1, one_minus_b2, eps;
-};
-
 // The updates of n elements; AVX2/AVX-512 clones (sqrt and divide
 // dominate). Each element is loaded once and stored after all loads, as in
 // Nadam (nadam.cc: no store-to-load forwarding on the critical path).
@@ -65,24 +60,21 @@ void AmsgradRange(float* w, const float* g, float* m, float* v, float* vhat,
 
 }  // namespace
 
-void Adam::Update(float* w, const float* g, float* const* slot, int64_t n,
-                  double lr, int64_t t) {
+void Adam::Prepare(double lr, int64_t t) {
   const double td = static_cast<double>(t);
-  const AdamStep c{
-      static_cast<float>(lr * std::sqrt(1.0 - std::pow(beta_2_, td)) /
-                         (1.0 - std::pow(beta_1_, td))),
-      static_cast<float>(1.0 - beta_1_), static_cast<float>(1.0 - beta_2_),
-      static_cast<float>(epsilon_)};
-  float* m = slot[0];
-  float* v = slot[1];
-  float* vhat = amsgrad_ ? slot[2] : nullptr;
-  UpdateRanges(n, [&](int64_t b, int64_t e) {
-    if (vhat != nullptr) {
-      AmsgradRange(w + b, g + b, m + b, v + b, vhat + b, e - b, c);
-    } else {
-      AdamRange(w + b, g + b, m + b, v + b, e - b, c);
-    }
-  });
+  step_ = {static_cast<float>(lr * std::sqrt(1.0 - std::pow(beta_2_, td)) /
+                              (1.0 - std::pow(beta_1_, td))),
+           static_cast<float>(1.0 - beta_1_), static_cast<float>(1.0 - beta_2_),
+           static_cast<float>(epsilon_)};
+}
+
+void Adam::Apply(float* w, const float* g, float* const* slot,
+                 int64_t n) const {
+  if (amsgrad_) {
+    AmsgradRange(w, g, slot[0], slot[1], slot[2], n, step_);
+  } else {
+    AdamRange(w, g, slot[0], slot[1], n, step_);
+  }
 }
 
 }  // namespace profundo

@@ -18,6 +18,11 @@
 
 namespace profundo {
 
+// A step's coefficients (Adam::Prepare).
+struct AdamStep {
+  float alpha, one_minus_b1, one_minus_b2, eps;
+};
+
 class Adam final : public Optimizer {
  public:
   Adam(OptimizerOptions options, double beta_1, double beta_2, double epsilon,
@@ -30,14 +35,16 @@ class Adam final : public Optimizer {
 
  protected:
   std::vector<std::string> SlotNames() const override;
-  void Update(float* w, const float* g, float* const* slot, int64_t n,
-              double lr, int64_t t) override;
+  void Prepare(double lr, int64_t t) override;
+  void Apply(float* w, const float* g, float* const* slot,
+             int64_t n) const override;
 
  private:
   double beta_1_;
   const double beta_2_;
   const double epsilon_;
   const bool amsgrad_;
+  AdamStep step_{};
 };
 
 }  // namespace profundo

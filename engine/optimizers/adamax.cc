@@ -35,19 +35,17 @@ void AdamaxRange(float* w, const float* g, float* m, float* u, int64_t n,
 
 }  // namespace
 
-void Adamax::Update(float* w, const float* g, float* const* slot, int64_t n,
-                    double lr, int64_t t) {
-  const float step = static_cast<float>(
+void Adamax::Prepare(double lr, int64_t t) {
+  step_ = static_cast<float>(
       lr / (1.0 - std::pow(beta_1_, static_cast<double>(t))));
-  const float one_minus_b1 = static_cast<float>(1.0 - beta_1_);
-  const float b2 = static_cast<float>(beta_2_);
-  const float eps = static_cast<float>(epsilon_);
-  float* m = slot[0];
-  float* u = slot[1];
-  UpdateRanges(n, [&](int64_t b, int64_t e) {
-    AdamaxRange(w + b, g + b, m + b, u + b, e - b, step, one_minus_b1, b2,
-                eps);
-  });
+  one_minus_b1_ = static_cast<float>(1.0 - beta_1_);
+  b2_ = static_cast<float>(beta_2_);
+  eps_ = static_cast<float>(epsilon_);
+}
+
+void Adamax::Apply(float* w, const float* g, float* const* slot,
+                   int64_t n) const {
+  AdamaxRange(w, g, slot[0], slot[1], n, step_, one_minus_b1_, b2_, eps_);
 }
 
 }  // namespace profundo

@@ -28,13 +28,16 @@ class Adamax final : public Optimizer {
 
  protected:
   std::vector<std::string> SlotNames() const override { return {"m", "u"}; }
-  void Update(float* w, const float* g, float* const* slot, int64_t n,
-              double lr, int64_t t) override;
+  void Prepare(double lr, int64_t t) override;
+  void Apply(float* w, const float* g, float* const* slot,
+             int64_t n) const override;
 
  private:
   double beta_1_;
   const double beta_2_;
   const double epsilon_;
+  // This step's (Prepare).
+  float step_ = 0, one_minus_b1_ = 0, b2_ = 0, eps_ = 0;
 };
 
 }  // namespace profundo

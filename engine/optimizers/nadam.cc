@@ -44,11 +44,6 @@ absl::Status Nadam::set_scalars(const std::map<std::string, double>& s) {
 
 namespace {
 
-// The step's coefficients (see nadam.h).
-struct NadamStep {
-  float m_coef, g_coef, v_scale, lr, one_minus_b1, one_minus_b2, eps;
-};
-
 // One element: the new (m, v, w) from (w, g, m, v), computed from loaded
 // values only (see NadamRange).
 struct NadamElement {
@@ -85,8 +80,7 @@ void NadamRange(float* w, const float* g, float* m, float* v, int64_t n,
 
 }  // namespace
 
-void Nadam::Update(float* w, const float* g, float* const* slot, int64_t n,
-                   double lr, int64_t t) {
+void Nadam::Prepare(double lr, int64_t t) {
   if (u_product_steps_ != t - 1) {
     // Resumed (set_iterations) or first use: rebuild prod_{t-1}.
     u_product_ = 1.0;
@@ -106,13 +100,12 @@ void Nadam::Update(float* w, const float* g, float* const* slot, int64_t n,
   const float one_minus_b1 = static_cast<float>(1.0 - beta_1_);
   const float one_minus_b2 = static_cast<float>(1.0 - beta_2_);
   const float eps = static_cast<float>(epsilon_);
-  const NadamStep c{m_coef, g_coef, v_scale, lr_f, one_minus_b1, one_minus_b2,
-                    eps};
-  float* m = slot[0];
-  float* v = slot[1];
-  UpdateRanges(n, [&](int64_t b, int64_t e) {
-    NadamRange(w + b, g + b, m + b, v + b, e - b, c);
-  });
+  step_ = {m_coef, g_coef, v_scale, lr_f, one_minus_b1, one_minus_b2, eps};
+}
+
+void Nadam::Apply(float* w, const float* g, float* const* slot,
+                  int64_t n) const {
+  NadamRange(w, g, slot[0], slot[1], n, step_);
 }
 
 }  // namespace profundo

@@ -29,6 +29,11 @@
 
 namespace profundo {
 
+// A step's coefficients (Nadam::Prepare; nadam.cc has the update).
+struct NadamStep {
+  float m_coef, g_coef, v_scale, lr, one_minus_b1, one_minus_b2, eps;
+};
+
 class Nadam final : public Optimizer {
  public:
   Nadam(OptimizerOptions options, double beta_1, double beta_2, double epsilon);
@@ -42,8 +47,9 @@ class Nadam final : public Optimizer {
 
  protected:
   std::vector<std::string> SlotNames() const override { return {"m", "v"}; }
-  void Update(float* w, const float* g, float* const* slot, int64_t n,
-              double lr, int64_t t) override;
+  void Prepare(double lr, int64_t t) override;
+  void Apply(float* w, const float* g, float* const* slot,
+             int64_t n) const override;
 
  private:
   // mu_t = beta_1 (1 - 0.5 * 0.96^t).
@@ -54,6 +60,7 @@ class Nadam final : public Optimizer {
   const double epsilon_;
   double u_product_ = 1.0;  // mu_1 ... mu_{u_product_steps_}
   int64_t u_product_steps_ = 0;
+  NadamStep step_{};
 };
 
 }  // namespace profundo

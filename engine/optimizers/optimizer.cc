@@ -96,6 +96,12 @@ void Optimizer::Clip(ParameterStore& store) {
   }
 }
 
+bool Optimizer::UpdatedEarly(const Parameter& p, int id) const {
+  return early_ && p.trainable &&
+         std::find(early_ids_.begin(), early_ids_.end(), id) !=
+             early_ids_.end();
+}
+
 void Optimizer::PlanHalves(const ParameterStore& store, int64_t n,
                            bool mirror) {
   int64_t claimed_lines[2] = {0, 0}, unclaimed[2] = {0, 0};
@@ -118,13 +124,20 @@ void Optimizer::PlanHalves(const ParameterStore& store, int64_t n,
     }
   };
   // Thread 1: the split kernels' second halves; thread 0: the gaps between
-  // them (ascending: trainable offsets grow with the parameter id).
+  // them (ascending: trainable offsets grow with the parameter id). A
+  // kernel updated early is a gap of nobody's.
   int64_t at = 0;
-  for (const Parameter& p : store.params()) {
+  const std::vector<Parameter>& params = store.params();
+  for (size_t id = 0; id < params.size(); ++id) {
+    const Parameter& p = params[id];
     if (!p.rows_split()) continue;
-    const int64_t half = p.offset + p.split_row * p.shape[1];
-    add(0, at, half);
-    add(1, half, p.offset + p.size);
+    if (UpdatedEarly(p, static_cast<int>(id))) {
+      add(0, at, p.offset);
+    } else {
+      const int64_t half = p.offset + p.split_row * p.shape[1];
+      add(0, at, half);
+      add(1, half, p.offset + p.size);
+    }
     at = p.offset + p.size;
   }
   add(0, at, n);
@@ -141,28 +154,104 @@ void Optimizer::PlanHalves(const ParameterStore& store, int64_t n,
   }
 }
 
+void Optimizer::ApplyAt(int64_t begin, int64_t end, const float* g) const {
+  if (begin >= end) return;
+  float* slot[kMaxSlots];
+  for (size_t i = 0; i < slots_.size(); ++i) slot[i] = step_slots_[i] + begin;
+  Apply(step_w_ + begin, g, slot, end - begin);
+}
+
+void Optimizer::UpdateRanges(const Ranges& todo, const float* g) {
+  auto run = [&](int64_t begin, int64_t end) {
+    if (begin >= end) return;
+    if (step_w_bf16_ == nullptr) return ApplyAt(begin, end, g + begin);
+    for (int64_t b = begin; b < end; b += kMirrorChunk) {
+      const int64_t e = std::min(end, b + kMirrorChunk);
+      ApplyAt(b, e, g + b);
+      FloatToBfloat16Serial(step_w_ + b, step_w_bf16_ + b, e - b);
+    }
+  };
+  if (!in_halves_step_) {
+    int64_t total = 0;
+    for (const auto& [begin, end] : todo) total += end - begin;
+    // [b, e) of the ranges laid end to end.
+    return ParallelRanges(total, [&](int64_t b, int64_t e) {
+      int64_t at = 0;
+      for (const auto& [begin, end] : todo) {
+        const int64_t lo = std::max(b, at), hi = std::min(e, at + end - begin);
+        if (lo < hi) run(begin + lo - at, begin + hi - at);
+        at += end - begin;
+      }
+    });
+  }
+  RunHalves([&](int t) {
+    const HalvesShare& share = step_share_[t];
+    LineClaimer claimer(step_w_, share.claimed);
+    auto update = [&](const Ranges& ranges) {
+      for (const auto& [begin, end] : ranges) {
+        for (int64_t b = begin; b < end; b += kClaimChunk) {
+          claimer.Next(share.claim_per_chunk);
+          run(b, std::min(end, b + kClaimChunk));
+        }
+      }
+    };
+    update(share.unclaimed);
+    update(share.claimed);
+  });
+}
+
+void Optimizer::BeginStep(ParameterStore& store) {
+  const double lr = current_learning_rate();
+  EnsureSlots(store.trainable_count());
+  for (size_t i = 0; i < slots_.size(); ++i) step_slots_[i] = slots_[i].data();
+  step_w_ = store.trainable_values().data();  // marks the mirror stale
+  Prepare(lr, iterations_ + 1);
+}
+
+bool Optimizer::BeginEarlyUpdates(ParameterStore& store) {
+  CancelEarlyUpdates();
+  if (options_.clipvalue.has_value() || options_.clipnorm.has_value() ||
+      options_.global_clipnorm.has_value() || store.has_bfloat16_mirror()) {
+    return false;
+  }
+  BeginStep(store);
+  early_ = true;
+  return true;
+}
+
+void Optimizer::CancelEarlyUpdates() {
+  early_ = false;
+  early_ids_.clear();
+}
+
 void Optimizer::Step(ParameterStore& store) {
   const int64_t n = store.trainable_count();
-  Clip(store);
-  const double lr = current_learning_rate();
-  EnsureSlots(n);
-  std::vector<float*> slot_ptrs(slots_.size());
-  for (size_t i = 0; i < slots_.size(); ++i) slot_ptrs[i] = slots_[i].data();
-  float* w = store.trainable_values().data();  // marks the mirror stale
+  if (!early_) {
+    Clip(store);
+    BeginStep(store);
+  }
   const float* g = store.grads().data();
   uint16_t* w_bf16 =
       store.has_bfloat16_mirror() ? store.bfloat16_values() : nullptr;
-  const int64_t t = iterations_ + 1;
-  step_w_ = w;
   step_w_bf16_ = w_bf16;
   in_halves_step_ = InKernelHalvesStep();
   if (in_halves_step_) PlanHalves(store, n, w_bf16 != nullptr);
-  Update(w, g, slot_ptrs.data(), n, lr, t);
+  todo_.clear();
+  int64_t at = 0;
+  const std::vector<Parameter>& params = store.params();
+  for (size_t id = 0; id < params.size(); ++id) {
+    const Parameter& p = params[id];
+    if (!UpdatedEarly(p, static_cast<int>(id))) continue;
+    if (p.offset > at) todo_.emplace_back(at, p.offset);
+    at = p.offset + p.size;
+  }
+  if (n > at) todo_.emplace_back(at, n);
+  UpdateRanges(todo_, g);
   step_w_ = nullptr;
   step_w_bf16_ = nullptr;
   in_halves_step_ = false;
+  CancelEarlyUpdates();
   ++iterations_;
-  const std::vector<Parameter>& params = store.params();
   for (size_t id = 0; id < params.size(); ++id) {
     const Parameter& p = params[id];
     if (p.trainable && p.constraint.has_value()) {

@@ -97,71 +97,45 @@ class Optimizer {
   virtual std::map<std::string, double> scalars() const { return {}; }
   virtual absl::Status set_scalars(const std::map<std::string, double>& s);
 
+  // Early updates: this step's update of some parameters runs during the
+  // backward pass, block by block while each block of their gradient is
+  // still in L1 (Dense's split kernels: SplitInnerProduct::
+  // BackwardWeightsByBlocks), instead of in Step: their gradient never goes
+  // to memory (store.grads() keeps stale values for them), and the
+  // optimizer's loop does not read it back from L3.
+  // BeginEarlyUpdates, before the backward: whether this step allows them
+  // (not with gradient clipping, which needs the whole gradients first, nor
+  // with a bf16 mirror); if so it fixes the step's learning rate and
+  // coefficients. UpdateEarly: flat elements [offset, offset + n) from the
+  // gradient values g[0, n); thread-safe on disjoint elements.
+  // UpdatedEarly(id): parameter id is done (one call, after the layer's
+  // threads are). Step then completes the step: the other parameters, every
+  // parameter's constraint, the counter. CancelEarlyUpdates: the step will
+  // not be completed (its parameters updated early stay updated).
+  bool BeginEarlyUpdates(ParameterStore& store);
+  void UpdateEarly(int64_t offset, const float* g, int64_t n) const {
+    ApplyAt(offset, offset + n, g);
+  }
+  void UpdatedEarly(int id) { early_ids_.push_back(id); }
+  void CancelEarlyUpdates();
+
  protected:
   // Names of this optimizer's slots, e.g. {"m", "v"}.
   virtual std::vector<std::string> SlotNames() const = 0;
   // The value slot i starts from (Adagrad's initial_accumulator_value).
   virtual float SlotInitialValue(int i) const { return 0.0f; }
-  // The update of n elements: w -= f(g, slots) with learning rate lr at
-  // step t (counted from 1). slot[i] points to the same n elements of slot i.
-  // Implementations compute the step's coefficients once, then run their
-  // elementwise loop through UpdateRanges, once (it also writes the bf16
-  // mirror; bfloat16_mirror_test checks every optimizer).
-  virtual void Update(float* w, const float* g, float* const* slot, int64_t n,
-                      double lr, int64_t t) = 0;
-
-  // Calls body(begin, end) on ranges covering [0, n) of Update's arrays,
-  // split over the OpenMP team as ParallelRanges does, or, in a
-  // kKernelHalves step (engine/parallel.h), the second halves of the split
-  // kernels (Parameter::split_row) on one thread and everything else on
-  // the calling thread. When this Step keeps a bf16 mirror, each thread
-  // updates its range in chunks of kMirrorChunk elements and converts each
-  // chunk's weights right after, while they are in L1 (converting a whole
-  // range after its update re-read the weights from L3: Nadam with the
-  // mirror, 268,978 weights, 101 -> 93 us on 1 thread, 55 -> 50 us on 2,
-  // BM_OptimizerStep/nadam_bf16_mirror; 256- and 4096-element chunks were
-  // slower). (Writing the mirror inside the update's loop, as a fifth
-  // stream, did not scale to two threads: a batch-32 step of the seed BN
-  // model took 380 us instead of 335.) Each element is updated once, by the
-  // same code, whatever the split.
-  // In a kKernelHalves step without a mirror (float32), the start of every
-  // range of a thread's own that begins where a split kernel half ends
-  // (kClaimElements of it) is updated last, and each thread asks for those
-  // lines with write intent (prefetchw) a few per chunk while it updates
-  // the rest: the forward product of the half before such a range
-  // (oneDNN's f32 gemm, on the other thread) reads ~128-192 KiB past the
-  // end of its kernel rows, so the other core holds copies of those lines,
-  // and the update's stores, each waiting for that core to drop its copy,
-  // ran ~3x slower far apart. (Claiming them with one store per line before
-  // the update, as at first, cost thread 1 ~14 us per step far apart;
-  // prefetchw for all of them at once changed nothing.)
-  template <typename Body>
-  void UpdateRanges(int64_t n, const Body& body) {
-    auto run = [&](int64_t begin, int64_t end) {
-      if (begin >= end) return;
-      if (step_w_bf16_ == nullptr) return body(begin, end);
-      for (int64_t b = begin; b < end; b += kMirrorChunk) {
-        const int64_t e = std::min(end, b + kMirrorChunk);
-        body(b, e);
-        FloatToBfloat16Serial(step_w_ + b, step_w_bf16_ + b, e - b);
-      }
-    };
-    if (!in_halves_step_) return ParallelRanges(n, run);
-    RunHalves([&](int t) {
-      const HalvesShare& share = step_share_[t];
-      LineClaimer claimer(step_w_, share.claimed);
-      auto update = [&](const Ranges& ranges) {
-        for (const auto& [begin, end] : ranges) {
-          for (int64_t b = begin; b < end; b += kClaimChunk) {
-            claimer.Next(share.claim_per_chunk);
-            run(b, std::min(end, b + kClaimChunk));
-          }
-        }
-      };
-      update(share.unclaimed);
-      update(share.claimed);
-    });
-  }
+  // The update, in two parts. Prepare: this step's coefficients from its
+  // learning rate lr and its number t (counted from 1), once per step (it
+  // may advance scalar state: Nadam's momentum product). Apply: the update
+  // of n elements with them, w -= f(g, slots), slot[i] pointing to the same
+  // n elements of slot i; const, so that several threads may apply it at
+  // once to disjoint elements (UpdateRanges' threads, the layers' early
+  // updates). Which thread updates what and the bf16 mirror are
+  // UpdateRanges' business (bfloat16_mirror_test checks every optimizer).
+  virtual void Prepare(double lr, int64_t t) = 0;
+  virtual void Apply(float* w, const float* g, float* const* slot,
+                     int64_t n) const = 0;
+  static constexpr int kMaxSlots = 3;  // Adam with amsgrad, centered RMSprop
 
  private:
   using Ranges = std::vector<std::pair<int64_t, int64_t>>;
@@ -203,8 +177,42 @@ class Optimizer {
     size_t range_ = 0;
     int64_t at_;
   };
-  // Splits [0, n) into the two threads' shares of a kKernelHalves Step.
+  // Clipping aside, what a step does before its update: the learning rate,
+  // the slots, Prepare.
+  void BeginStep(ParameterStore& store);
+  // Applies the update to the elements of `todo` (ascending ranges of the
+  // flat buffer) with gradients g (flat), split over the OpenMP team as
+  // ParallelRanges does (as one buffer of their total length), or, in a
+  // kKernelHalves step (engine/parallel.h), the second halves of the split
+  // kernels on one thread and everything else on the calling thread.
+  // When this Step keeps a bf16 mirror, each thread updates its range in
+  // chunks of kMirrorChunk elements and converts each chunk's weights right
+  // after, while they are in L1 (converting a whole range after its update
+  // re-read the weights from L3: Nadam with the mirror, 268,978 weights, 101
+  // -> 93 us on 1 thread, 55 -> 50 us on 2, BM_OptimizerStep/
+  // nadam_bf16_mirror; 256- and 4096-element chunks were slower). (Writing
+  // the mirror inside the update's loop, as a fifth stream, did not scale to
+  // two threads: a batch-32 step of the seed BN model took 380 us instead
+  // of 335.) Each element is updated once, by the same code, whatever the
+  // split.
+  // In a kKernelHalves step without a mirror (float32), the start of every
+  // range of a thread's own that begins where a split kernel half ends
+  // (kClaimElements of it) is updated last, and each thread asks for those
+  // lines with write intent (prefetchw) a few per chunk while it updates
+  // the rest: the forward product of the half before such a range
+  // (oneDNN's f32 gemm, on the other thread) reads ~128-192 KiB past the
+  // end of its kernel rows, so the other core holds copies of those lines,
+  // and the update's stores, each waiting for that core to drop its copy,
+  // ran ~3x slower far apart. (Claiming them with one store per line before
+  // the update, as at first, cost thread 1 ~14 us per step far apart;
+  // prefetchw for all of them at once changed nothing.)
+  void UpdateRanges(const Ranges& todo, const float* g);
+  // Apply to flat elements [begin, end), gradients from g[0, end - begin).
+  void ApplyAt(int64_t begin, int64_t end, const float* g) const;
+  // Splits the elements not updated early into the two threads' shares of
+  // a kKernelHalves Step.
   void PlanHalves(const ParameterStore& store, int64_t n, bool mirror);
+  bool UpdatedEarly(const Parameter& p, int id) const;
 
   void Clip(ParameterStore& store);
   void EnsureSlots(int64_t n);
@@ -219,9 +227,15 @@ class Optimizer {
   static constexpr int64_t kClaimChunk = 1024;
   static constexpr int64_t kLineFloats = 16;
   int64_t iterations_ = 0;
-  // During Step: the weights and their bf16 mirror (null without one).
+  // From BeginStep to the end of Step: the weights, their bf16 mirror (null
+  // without one) and the slots' data.
   float* step_w_ = nullptr;
   uint16_t* step_w_bf16_ = nullptr;
+  float* step_slots_[kMaxSlots] = {};
+  // Between BeginEarlyUpdates and Step: true, and the parameters updated.
+  bool early_ = false;
+  std::vector<int> early_ids_;
+  Ranges todo_;  // Step's ranges when some were updated early
   // During a kKernelHalves Step: true, and each thread's share.
   bool in_halves_step_ = false;
   HalvesShare step_share_[2];

@@ -25,11 +25,6 @@ std::vector<std::string> RMSprop::SlotNames() const {
 
 namespace {
 
-// The step's coefficients.
-struct RmsStep {
-  float lr, rho, one_minus_rho, eps, mu;
-};
-
 // One loop per (centered, momentum) combination, branch-free; AVX2/AVX-512
 // clones, loads before stores as in nadam.cc.
 PROFUNDO_TARGET_CLONES
@@ -93,26 +88,27 @@ void RmsCenteredMomentumRange(float* w, const float* g, float* ms, float* mg,
 
 }  // namespace
 
-void RMSprop::Update(float* w, const float* g, float* const* slot, int64_t n,
-                     double lr, int64_t t) {
-  const RmsStep c{static_cast<float>(lr), static_cast<float>(rho_),
-                  static_cast<float>(1.0 - rho_), static_cast<float>(epsilon_),
-                  static_cast<float>(momentum_)};
+void RMSprop::Prepare(double lr, int64_t t) {
+  step_ = {static_cast<float>(lr), static_cast<float>(rho_),
+           static_cast<float>(1.0 - rho_), static_cast<float>(epsilon_),
+           static_cast<float>(momentum_)};
+}
+
+void RMSprop::Apply(float* w, const float* g, float* const* slot,
+                    int64_t n) const {
+  const RmsStep& c = step_;
   float* ms = slot[0];
   float* mom = has_momentum_ ? slot[1] : nullptr;
   float* mg = centered_ ? slot[has_momentum_ ? 2 : 1] : nullptr;
-  UpdateRanges(n, [&](int64_t b, int64_t e) {
-    if (centered_ && has_momentum_) {
-      RmsCenteredMomentumRange(w + b, g + b, ms + b, mg + b, mom + b, e - b,
-                               c);
-    } else if (centered_) {
-      RmsCenteredRange(w + b, g + b, ms + b, mg + b, e - b, c);
-    } else if (has_momentum_) {
-      RmsMomentumRange(w + b, g + b, ms + b, mom + b, e - b, c);
-    } else {
-      RmsRange(w + b, g + b, ms + b, e - b, c);
-    }
-  });
+  if (centered_ && has_momentum_) {
+    RmsCenteredMomentumRange(w, g, ms, mg, mom, n, c);
+  } else if (centered_) {
+    RmsCenteredRange(w, g, ms, mg, n, c);
+  } else if (has_momentum_) {
+    RmsMomentumRange(w, g, ms, mom, n, c);
+  } else {
+    RmsRange(w, g, ms, n, c);
+  }
 }
 
 }  // namespace profundo

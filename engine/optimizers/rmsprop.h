@@ -20,6 +20,11 @@
 
 namespace profundo {
 
+// A step's coefficients (RMSprop::Prepare).
+struct RmsStep {
+  float lr, rho, one_minus_rho, eps, mu;
+};
+
 class RMSprop final : public Optimizer {
  public:
   RMSprop(OptimizerOptions options, double rho, double momentum, double epsilon,
@@ -32,8 +37,9 @@ class RMSprop final : public Optimizer {
 
  protected:
   std::vector<std::string> SlotNames() const override;
-  void Update(float* w, const float* g, float* const* slot, int64_t n,
-              double lr, int64_t t) override;
+  void Prepare(double lr, int64_t t) override;
+  void Apply(float* w, const float* g, float* const* slot,
+             int64_t n) const override;
 
  private:
   const double rho_;
@@ -41,6 +47,7 @@ class RMSprop final : public Optimizer {
   double momentum_;
   const double epsilon_;
   const bool centered_;
+  RmsStep step_{};
 };
 
 }  // namespace profundo

@@ -53,20 +53,20 @@ void NesterovRange(float* w, const float* g, float* v, int64_t n, float lr,
 
 }  // namespace
 
-void SGD::Update(float* w, const float* g, float* const* slot, int64_t n,
-                 double lr, int64_t t) {
-  const float lr_f = static_cast<float>(lr);
-  const float mu = static_cast<float>(momentum_);
-  float* v = has_momentum_ ? slot[0] : nullptr;
-  UpdateRanges(n, [&](int64_t b, int64_t e) {
-    if (v == nullptr) {
-      PlainRange(w + b, g + b, e - b, lr_f);
-    } else if (nesterov_) {
-      NesterovRange(w + b, g + b, v + b, e - b, lr_f, mu);
-    } else {
-      MomentumRange(w + b, g + b, v + b, e - b, lr_f, mu);
-    }
-  });
+void SGD::Prepare(double lr, int64_t t) {
+  lr_ = static_cast<float>(lr);
+  mu_ = static_cast<float>(momentum_);
+}
+
+void SGD::Apply(float* w, const float* g, float* const* slot,
+                int64_t n) const {
+  if (!has_momentum_) {
+    PlainRange(w, g, n, lr_);
+  } else if (nesterov_) {
+    NesterovRange(w, g, slot[0], n, lr_, mu_);
+  } else {
+    MomentumRange(w, g, slot[0], n, lr_, mu_);
+  }
 }
 
 }  // namespace profundo

@@ -28,13 +28,15 @@ class SGD final : public Optimizer {
 
  protected:
   std::vector<std::string> SlotNames() const override;
-  void Update(float* w, const float* g, float* const* slot, int64_t n,
-              double lr, int64_t t) override;
+  void Prepare(double lr, int64_t t) override;
+  void Apply(float* w, const float* g, float* const* slot,
+             int64_t n) const override;
 
  private:
   const bool has_momentum_;
   double momentum_;
   const bool nesterov_;
+  float lr_ = 0, mu_ = 0;  // this step's (Prepare)
 };
 
 }  // namespace profundo

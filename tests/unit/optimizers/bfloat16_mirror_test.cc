@@ -20,6 +20,7 @@
 #include "engine/rng.h"
 #include "engine/spec_json.h"
 #include "gtest/gtest.h"
+#include "tests/unit/optimizers/optimizer_test_util.h"
 #include "tests/unit/layers/layer_test_util.h"
 
 namespace profundo {
@@ -40,16 +41,7 @@ void Build(ParameterStore& store, bool mirror) {
 }
 
 std::unique_ptr<Optimizer> Make(const std::string& json) {
-  auto spec = ParseJson<v1::Optimizer>(json);
-  EXPECT_TRUE(spec.ok()) << spec.status();
-  auto opt = MakeOptimizer(*spec, "optimizer");
-  EXPECT_TRUE(opt.ok()) << opt.status();
-  return std::move(*opt);
-}
-
-bool SameBits(const std::vector<float>& a, const std::vector<float>& b) {
-  return a.size() == b.size() &&
-         std::memcmp(a.data(), b.data(), sizeof(float) * a.size()) == 0;
+  return testing_util::MakeFromJson(json);
 }
 
 void ExpectMirrorSameAsUnmirrored(const std::string& json, int threads) {
@@ -71,14 +63,8 @@ void ExpectMirrorSameAsUnmirrored(const std::string& json, int threads) {
     b->Step(mirrored);
     EXPECT_TRUE(mirrored.bfloat16_mirror_current());
     const ParameterStore& m = mirrored;  // const access keeps it current
-    EXPECT_TRUE(SameBits(plain.trainable_values(), m.trainable_values()))
-        << "weights differ at step " << step;
-    const auto slots_a = a->slots(), slots_b = b->slots();
-    ASSERT_EQ(slots_a.size(), slots_b.size());
-    for (size_t s = 0; s < slots_a.size(); ++s) {
-      EXPECT_TRUE(SameBits(*slots_a[s].second, *slots_b[s].second))
-          << "slot " << slots_a[s].first << " differs at step " << step;
-    }
+    testing_util::ExpectSameBits(plain.trainable_values(), *a,
+                                 m.trainable_values(), *b, step);
     int64_t wrong = 0;
     const std::vector<float>& w = m.trainable_values();
     for (size_t i = 0; i < w.size(); ++i) {
@@ -93,16 +79,7 @@ void ExpectMirrorSameAsUnmirrored(const std::string& json, int threads) {
 }
 
 TEST(Bfloat16MirrorTest, EveryOptimizerWritesTheMirrorOfItsUpdate) {
-  for (const char* json :
-       {R"({"sgd": {}})", R"({"sgd": {"momentum": 0.9}})",
-        R"({"sgd": {"momentum": 0.9, "nesterov": true}})",
-        R"({"adagrad": {}, "learning_rate": 0.01})",
-        R"({"rmsprop": {}})",
-        R"({"rmsprop": {"centered": true, "momentum": 0.5}})",
-        R"({"adam": {}, "learning_rate": 0.01})",
-        R"({"adam": {"amsgrad": true}, "learning_rate": 0.01})",
-        R"({"adamax": {}, "learning_rate": 0.01})",
-        R"({"nadam": {}, "learning_rate": 0.01})"}) {
+  for (const std::string& json : testing_util::EveryOptimizerVariant()) {
     for (int threads : {1, 2}) ExpectMirrorSameAsUnmirrored(json, threads);
   }
 }
@@ -160,13 +137,8 @@ void ExpectHalvesSameAsOneThread(const std::string& json, bool mirror,
     EXPECT_EQ(omp_get_max_threads(), 2);
     const ParameterStore& x = one;
     const ParameterStore& y = halves;
-    EXPECT_TRUE(SameBits(x.trainable_values(), y.trainable_values()))
-        << "weights differ at step " << step;
-    const auto slots_a = a->slots(), slots_b = b->slots();
-    for (size_t s = 0; s < slots_a.size(); ++s) {
-      EXPECT_TRUE(SameBits(*slots_a[s].second, *slots_b[s].second))
-          << "slot " << slots_a[s].first << " differs at step " << step;
-    }
+    testing_util::ExpectSameBits(x.trainable_values(), *a,
+                                 y.trainable_values(), *b, step);
     if (!mirror) continue;
     int64_t wrong = 0;
     for (size_t i = 0; i < y.trainable_values().size(); ++i) {

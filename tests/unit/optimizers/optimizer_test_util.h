@@ -3,14 +3,59 @@
 #ifndef PROFUNDO_TESTS_UNIT_OPTIMIZERS_OPTIMIZER_TEST_UTIL_H_
 #define PROFUNDO_TESTS_UNIT_OPTIMIZERS_OPTIMIZER_TEST_UTIL_H_
 
+#include <cstring>
+#include <memory>
+#include <string>
 #include <vector>
 
 #include "engine/optimizers/optimizer.h"
 #include "engine/parameters.h"
+#include "engine/spec_json.h"
 #include "gtest/gtest.h"
 
 namespace profundo {
 namespace testing_util {
+
+// The optimizer of a JSON spec ({"nadam": {}, "learning_rate": 0.01}).
+inline std::unique_ptr<Optimizer> MakeFromJson(const std::string& json) {
+  auto spec = ParseJson<v1::Optimizer>(json);
+  EXPECT_TRUE(spec.ok()) << spec.status();
+  auto opt = MakeOptimizer(*spec, "optimizer");
+  EXPECT_TRUE(opt.ok()) << opt.status();
+  return std::move(*opt);
+}
+
+inline bool SameBits(const std::vector<float>& a, const std::vector<float>& b) {
+  return a.size() == b.size() &&
+         std::memcmp(a.data(), b.data(), sizeof(float) * a.size()) == 0;
+}
+
+// Two optimizers' runs have the same bits: weights wa and wb, and slots.
+inline void ExpectSameBits(const std::vector<float>& wa, Optimizer& a,
+                           const std::vector<float>& wb, Optimizer& b,
+                           int step) {
+  EXPECT_TRUE(SameBits(wa, wb)) << "weights differ at step " << step;
+  const auto slots_a = a.slots(), slots_b = b.slots();
+  ASSERT_EQ(slots_a.size(), slots_b.size());
+  for (size_t s = 0; s < slots_a.size(); ++s) {
+    EXPECT_TRUE(SameBits(*slots_a[s].second, *slots_b[s].second))
+        << "slot " << slots_a[s].first << " differs at step " << step;
+  }
+}
+
+// Every optimizer kind and variant (momentum, nesterov, centered, amsgrad)
+// as JSON specs.
+inline std::vector<std::string> EveryOptimizerVariant() {
+  return {R"({"sgd": {}})", R"({"sgd": {"momentum": 0.9}})",
+          R"({"sgd": {"momentum": 0.9, "nesterov": true}})",
+          R"({"adagrad": {}, "learning_rate": 0.01})",
+          R"({"rmsprop": {}})",
+          R"({"rmsprop": {"centered": true, "momentum": 0.5}})",
+          R"({"adam": {}, "learning_rate": 0.01})",
+          R"({"adam": {"amsgrad": true}, "learning_rate": 0.01})",
+          R"({"adamax": {}, "learning_rate": 0.01})",
+          R"({"nadam": {}, "learning_rate": 0.01})"};
+}
 
 // Three weights, three steps.
 inline std::vector<double> InitialWeights() { return {1.0, -2.0, 0.5}; }
