@@ -2,6 +2,8 @@
 //   BM_Sgemm                   dnnl_sgemm on square matrices (the peak)
 //   BM_DenseForward/Backward   one Dense layer (+ ELU) per (batch, in, out)
 //   BM_DenseBackwardToColumnSums  the first Dense after an input BN (column sums)
+//   BM_WeightGradientRows      a split kernel half's gradient in blocks of
+//                              four rows, as early updates compute it
 //   BM_BatchNormTrain          batch norm forward + backward, training mode
 //   BM_OptimizerStep           Nadam (also with a bf16 mirror) / Adam / SGD over
 //                              the BN model's weights
@@ -17,6 +19,7 @@
 // Threads: OMP_NUM_THREADS (default 2). Not a test: ctest does not run it.
 #include <omp.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <memory>
 #include <string>
@@ -28,6 +31,7 @@
 #include "dnnl.h"
 #include "engine/layers/layer.h"
 #include "engine/layers/layer_factory.h"
+#include "engine/layers/weight_gradient_rows.h"
 #include "engine/mixed_precision/policy.h"
 #include "engine/model.h"
 #include "engine/optimizers/optimizer.h"
@@ -144,6 +148,29 @@ void BM_DenseBackwardToColumnSums(benchmark::State& state) {
 BENCHMARK(BM_DenseBackwardToColumnSums)
     ->Args({32, 784, 300, 0})->Args({256, 784, 300, 0})
     ->Args({32, 784, 300, 1})->Args({256, 784, 300, 1})
+    ->Unit(benchmark::kMicrosecond)->UseRealTime();
+
+// One thread: the gradient of kernel rows [0, fan_in / 2) (one half of a
+// split kernel), block by block of kWeightGradientBlockRows rows into the
+// same L1 block, as SplitInnerProduct::BackwardWeightsByBlocks runs it
+// (without the consumer of each block). Args: batch, fan_in, units.
+void BM_WeightGradientRows(benchmark::State& state) {
+  const int64_t n = state.range(0), in = state.range(1), out = state.range(2);
+  const int64_t half = in / 2;
+  std::vector<float> src(n * in, 0.5f), diff(n * out, 0.25f);
+  std::vector<float> block(kWeightGradientBlockRows * out);
+  for (auto _ : state) {
+    for (int64_t r = 0; r < half; r += kWeightGradientBlockRows) {
+      WeightGradientRows(src.data() + r, in, diff.data(), n, out,
+                         std::min(kWeightGradientBlockRows, half - r),
+                         block.data());
+      benchmark::DoNotOptimize(block.data());
+    }
+  }
+  SetFlops(state, 2.0 * n * half * out);
+}
+BENCHMARK(BM_WeightGradientRows)
+    ->Args({32, 784, 300})->Args({64, 784, 300})->Args({256, 784, 300})
     ->Unit(benchmark::kMicrosecond)->UseRealTime();
 
 // Forward + backward in training mode of a layer that keeps its width.
