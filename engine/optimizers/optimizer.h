@@ -5,18 +5,19 @@
 // per parameter tensor, global_clipnorm over all; in this order, as tf.keras
 // 2.x applies them), the learning rate of this step (constant or schedule,
 // then legacy decay lr / (1 + decay * step)), the optimizer's update of every
-// element, then constraints (max_norm) of each trainable parameter. When the
-// store keeps a bf16 mirror of the weights (mixed_bfloat16), Step writes it
-// too (each thread converts the range it has just updated, see
-// UpdateRanges) and marks it current, so the next forward pass converts
-// nothing.
+// element (but those a layer updated early in the backward, see
+// BeginEarlyUpdates), then constraints (max_norm) of each trainable
+// parameter. When the store keeps a bf16 mirror of the weights
+// (mixed_bfloat16), Step writes it too (each thread converts the range it
+// has just updated, see UpdateRanges) and marks it current, so the next
+// forward pass converts nothing.
 // Regularization gradients are added by the model before Step.
 //
 // Per-parameter state (m, v, accumulators...) lives in flat "slots" the size
 // of the trainable buffer, created on the first Step; they and the step
 // counter are exposed for checkpoints.
 //
-// Not thread-safe; owned by the Model.
+// Not thread-safe (but UpdateEarly on disjoint elements); owned by the Model.
 //
 // Example:
 //   auto opt = MakeOptimizer(spec.optimizer(), "optimizer");
