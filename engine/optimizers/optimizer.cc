@@ -125,18 +125,19 @@ void Optimizer::PlanHalves(const ParameterStore& store, int64_t n,
   };
   // Thread 1: the split kernels' second halves; thread 0: the gaps between
   // them (ascending: trainable offsets grow with the parameter id). A
-  // kernel updated early is a gap of nobody's.
+  // parameter updated early is a gap of nobody's.
   int64_t at = 0;
   const std::vector<Parameter>& params = store.params();
   for (size_t id = 0; id < params.size(); ++id) {
     const Parameter& p = params[id];
-    if (!p.rows_split()) continue;
     if (UpdatedEarly(p, static_cast<int>(id))) {
       add(0, at, p.offset);
-    } else {
+    } else if (p.rows_split()) {
       const int64_t half = p.offset + p.split_row * p.shape[1];
       add(0, at, half);
       add(1, half, p.offset + p.size);
+    } else {
+      continue;
     }
     at = p.offset + p.size;
   }

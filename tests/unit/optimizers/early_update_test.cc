@@ -27,11 +27,13 @@ namespace {
 
 constexpr int64_t kRows = 200, kUnits = 250;
 
-// A kernel split at row 100 (as Dense marks the kernels it splits) and a
-// bias with a max_norm constraint. Returns the kernel's id.
+// A kernel split at row 100 (as Dense marks the kernels it splits), a
+// bias with a max_norm constraint and a second kernel. Returns the first
+// kernel's id (the bias is id + 1).
 int Build(ParameterStore& store) {
   const int kernel = store.Add("dense/kernel", {kRows, kUnits}, true);
   const int bias = store.Add("dense/bias", {kUnits}, true);
+  store.Add("dense_1/kernel", {kUnits, 10}, true);
   store.param(kernel).split_row = kRows / 2;
   store.param(bias).constraint = MaxNorm{0.5, 0};
   store.Allocate();
@@ -45,10 +47,13 @@ std::unique_ptr<Optimizer> Make(const std::string& json) {
   return testing_util::MakeFromJson(json);
 }
 
+// The kernel, and with `bias` the bias too (a parameter that is not
+// split), updated early.
 void ExpectEarlySameAsStep(const std::string& json, StepTeam mode,
-                           bool two_threads) {
+                           bool two_threads, bool bias) {
   SCOPED_TRACE(json + (mode == StepTeam::kKernelHalves ? ", halves" : "") +
-               (two_threads ? ", blocks on two threads" : ""));
+               (two_threads ? ", blocks on two threads" : "") +
+               (bias ? ", bias early" : ""));
   omp_set_num_threads(2);
   ParameterStore whole, early;
   Build(whole);
@@ -56,7 +61,7 @@ void ExpectEarlySameAsStep(const std::string& json, StepTeam mode,
   const int64_t offset = early.param(kernel).offset;
   std::unique_ptr<Optimizer> a = Make(json), b = Make(json);
   Rng rng(11);
-  std::vector<float> kernel_grad(kRows * kUnits);
+  std::vector<float> kernel_grad(kRows * kUnits), bias_grad(kUnits);
   for (int step = 1; step <= 4; ++step) {
     for (size_t i = 0; i < whole.grads().size(); ++i) {
       whole.grads()[i] = early.grads()[i] = 4.f * (rng.Uniform() - 0.5f);
@@ -66,6 +71,12 @@ void ExpectEarlySameAsStep(const std::string& json, StepTeam mode,
                 sizeof(float) * kernel_grad.size());
     std::fill_n(early.grad(kernel), kernel_grad.size(),
                 std::numeric_limits<float>::quiet_NaN());
+    if (bias) {
+      std::memcpy(bias_grad.data(), early.grad(kernel + 1),
+                  sizeof(float) * kUnits);
+      std::fill_n(early.grad(kernel + 1), kUnits,
+                  std::numeric_limits<float>::quiet_NaN());
+    }
     {
       const ScopedStepTeam team(mode, 2);
       a->Step(whole);
@@ -89,6 +100,11 @@ void ExpectEarlySameAsStep(const std::string& json, StepTeam mode,
         half(1);
       }
       b->UpdatedEarly(kernel);
+      if (bias) {
+        b->UpdateEarly(early.param(kernel + 1).offset, bias_grad.data(),
+                       kUnits);
+        b->UpdatedEarly(kernel + 1);
+      }
       b->Step(early);
     }
     EXPECT_EQ(a->iterations(), b->iterations());
@@ -106,7 +122,9 @@ TEST(EarlyUpdateTest, EveryOptimizerUpdatesAsOneStep) {
   for (const std::string& json : specs) {
     for (StepTeam mode : {StepTeam::kWhole, StepTeam::kKernelHalves}) {
       for (bool two_threads : {false, true}) {
-        ExpectEarlySameAsStep(json, mode, two_threads);
+        for (bool bias : {false, true}) {
+          ExpectEarlySameAsStep(json, mode, two_threads, bias);
+        }
       }
     }
   }
