@@ -39,8 +39,9 @@
 // same two threads.
 //
 // Owns its primitives, scratchpads, streams, the second half's partial
-// product and the second thread's copy of the bias gradient. Not
-// thread-safe (one layer, one thread at a time).
+// product, the second thread's copy of the bias gradient and each half's
+// gradient block (BackwardWeightsByBlocks). Not thread-safe (one layer,
+// one thread at a time).
 #ifndef PROFUNDO_ENGINE_LAYERS_SPLIT_INNER_PRODUCT_H_
 #define PROFUNDO_ENGINE_LAYERS_SPLIT_INNER_PRODUCT_H_
 
@@ -70,7 +71,7 @@ class SplitInnerProduct {
   }
   // Seed BN model, float32, 2 threads near, per step: batch 32, backward
   // and update 90 -> 83 us; batch 64 136 -> 133 (even); 128 and 256 worse
-  // (+30 and +70 us: WeightGradientRows reads diff_dst from L2).
+  // (+39 and +83 us: WeightGradientRows reads diff_dst from L2).
   static constexpr int64_t kMaxBlocksRows = 32;
   bool BlocksPay() const { return rows_ <= kMaxBlocksRows; }
   // The first kernel row of the second half.
