@@ -99,30 +99,26 @@ void SplitInnerProduct::Forward(const void* src, const void* kernel,
       });
 }
 
+float* SplitInnerProduct::HalfBias(int t, bool own_copy, const void* diff_dst,
+                                   float* diff_bias) {
+  if (diff_bias == nullptr || (t == 1 && !own_copy)) return diff_bias;
+  float* sum = t == 0 ? diff_bias : bias_copy_.data();
+  if (element_bytes_ == 2) {
+    SumRows(static_cast<const uint16_t*>(diff_dst), rows_, units_, sum);
+  } else {
+    SumRows(static_cast<const float*>(diff_dst), rows_, units_, sum);
+  }
+  return sum;
+}
+
 void SplitInnerProduct::BackwardWeights(const void* src, const void* diff_dst,
                                         float* diff_kernel, float* diff_bias,
                                         const AfterRows& after_rows) {
-  auto sum_rows = [&](float* sum) {
-    if (element_bytes_ == 2) {
-      SumRows(static_cast<const uint16_t*>(diff_dst), rows_, units_, sum);
-    } else {
-      SumRows(static_cast<const float*>(diff_dst), rows_, units_, sum);
-    }
-  };
   const bool two_threads = HalvesOnTwoThreads();
-  // No barrier: the second thread sums diff_dst's rows into its own copy
-  // when its rows need the bias before the first thread's sum is known.
   RunPair(two_threads, [&](int t) {
     Half& h = half_[t];
-    float* bias = diff_bias;
-    if (diff_bias != nullptr) {
-      if (t == 0) {
-        sum_rows(diff_bias);
-      } else if (two_threads && after_rows) {
-        bias = bias_copy_.data();
-        sum_rows(bias);
-      }
-    }
+    float* bias =
+        HalfBias(t, two_threads && after_rows, diff_dst, diff_bias);
     h.bwd.Run(At(src, h.k0), diff_dst, diff_kernel + h.k0 * units_,
               h.stream);
     if (after_rows) after_rows(h.k0, h.k0 + h.kh, bias);
@@ -140,15 +136,7 @@ void SplitInnerProduct::BackwardWeightsByBlocks(const float* src,
   const bool two_threads = HalvesOnTwoThreads();
   RunPair(two_threads, [&](int t) {
     const Half& h = half_[t];
-    float* bias = diff_bias;
-    if (diff_bias != nullptr) {
-      if (t == 0) {
-        SumRows(diff_dst, rows_, units_, diff_bias);
-      } else if (two_threads) {
-        bias = bias_copy_.data();
-        SumRows(diff_dst, rows_, units_, bias);
-      }
-    }
+    const float* bias = HalfBias(t, two_threads, diff_dst, diff_bias);
     float* block = block_[t].data();
     for (int64_t begin = h.k0; begin < h.k0 + h.kh;
          begin += kWeightGradientBlockRows) {

@@ -124,6 +124,13 @@ class SplitInnerProduct {
     DnnlArgs act_args;
     dnnl::primitive act;  // null without an activation
   };
+  // The bias gradient half t's rows may use, as soon as its thread needs
+  // it (no barrier): thread 0 sums diff_dst's rows into diff_bias; thread 1,
+  // with `own_copy` (two threads, and its rows need the bias), into
+  // bias_copy_ (the same bits), else it returns diff_bias unsummed (null
+  // without a bias).
+  float* HalfBias(int t, bool own_copy, const void* diff_dst,
+                  float* diff_bias);
   // The activation on half t's rows of dst, on its stream.
   void Activate(Half& h, float* dst);
   void* At(const void* base, int64_t elements) const;

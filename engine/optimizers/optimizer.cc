@@ -162,7 +162,7 @@ void Optimizer::ApplyAt(int64_t begin, int64_t end, const float* g) const {
   Apply(step_w_ + begin, g, slot, end - begin);
 }
 
-void Optimizer::UpdateRanges(const Ranges& todo, const float* g) {
+void Optimizer::UpdateRanges(const Ranges& ranges, const float* g) {
   auto run = [&](int64_t begin, int64_t end) {
     if (begin >= end) return;
     if (step_w_bf16_ == nullptr) return ApplyAt(begin, end, g + begin);
@@ -174,11 +174,11 @@ void Optimizer::UpdateRanges(const Ranges& todo, const float* g) {
   };
   if (!in_halves_step_) {
     int64_t total = 0;
-    for (const auto& [begin, end] : todo) total += end - begin;
+    for (const auto& [begin, end] : ranges) total += end - begin;
     // [b, e) of the ranges laid end to end.
     return ParallelRanges(total, [&](int64_t b, int64_t e) {
       int64_t at = 0;
-      for (const auto& [begin, end] : todo) {
+      for (const auto& [begin, end] : ranges) {
         const int64_t lo = std::max(b, at), hi = std::min(e, at + end - begin);
         if (lo < hi) run(begin + lo - at, begin + hi - at);
         at += end - begin;
@@ -236,18 +236,22 @@ void Optimizer::Step(ParameterStore& store) {
       store.has_bfloat16_mirror() ? store.bfloat16_values() : nullptr;
   step_w_bf16_ = w_bf16;
   in_halves_step_ = InKernelHalvesStep();
-  if (in_halves_step_) PlanHalves(store, n, w_bf16 != nullptr);
-  todo_.clear();
-  int64_t at = 0;
   const std::vector<Parameter>& params = store.params();
-  for (size_t id = 0; id < params.size(); ++id) {
-    const Parameter& p = params[id];
-    if (!UpdatedEarly(p, static_cast<int>(id))) continue;
-    if (p.offset > at) todo_.emplace_back(at, p.offset);
-    at = p.offset + p.size;
+  if (in_halves_step_) {
+    PlanHalves(store, n, w_bf16 != nullptr);
+  } else {
+    // The gaps between the parameters updated early.
+    ranges_left_.clear();
+    int64_t at = 0;
+    for (size_t id = 0; id < params.size(); ++id) {
+      const Parameter& p = params[id];
+      if (!UpdatedEarly(p, static_cast<int>(id))) continue;
+      if (p.offset > at) ranges_left_.emplace_back(at, p.offset);
+      at = p.offset + p.size;
+    }
+    if (n > at) ranges_left_.emplace_back(at, n);
   }
-  if (n > at) todo_.emplace_back(at, n);
-  UpdateRanges(todo_, g);
+  UpdateRanges(ranges_left_, g);
   step_w_ = nullptr;
   step_w_bf16_ = nullptr;
   in_halves_step_ = false;

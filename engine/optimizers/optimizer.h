@@ -181,11 +181,12 @@ class Optimizer {
   // Clipping aside, what a step does before its update: the learning rate,
   // the slots, Prepare.
   void BeginStep(ParameterStore& store);
-  // Applies the update to the elements of `todo` (ascending ranges of the
-  // flat buffer) with gradients g (flat), split over the OpenMP team as
+  // Applies the update with gradients g (flat): to `ranges` (ascending
+  // ranges of the flat buffer), split over the OpenMP team as
   // ParallelRanges does (as one buffer of their total length), or, in a
-  // kKernelHalves step (engine/parallel.h), the second halves of the split
-  // kernels on one thread and everything else on the calling thread.
+  // kKernelHalves step (engine/parallel.h), to the two threads' shares
+  // that PlanHalves made (the second halves of the split kernels on one
+  // thread, everything else on the calling thread; `ranges` unused).
   // When this Step keeps a bf16 mirror, each thread updates its range in
   // chunks of kMirrorChunk elements and converts each chunk's weights right
   // after, while they are in L1 (converting a whole range after its update
@@ -207,7 +208,7 @@ class Optimizer {
   // ran ~3x slower far apart. (Claiming them with one store per line before
   // the update, as at first, cost thread 1 ~14 us per step far apart;
   // prefetchw for all of them at once changed nothing.)
-  void UpdateRanges(const Ranges& todo, const float* g);
+  void UpdateRanges(const Ranges& ranges, const float* g);
   // Apply to flat elements [begin, end), gradients from g[0, end - begin).
   void ApplyAt(int64_t begin, int64_t end, const float* g) const;
   // Splits the elements not updated early into the two threads' shares of
@@ -236,7 +237,9 @@ class Optimizer {
   // Between BeginEarlyUpdates and Step: true, and the parameters updated.
   bool early_ = false;
   std::vector<int> early_ids_;
-  Ranges todo_;  // Step's ranges when some were updated early
+  // A whole-team Step's ranges: everything but the parameters updated
+  // early (kept for its capacity: no allocation per step).
+  Ranges ranges_left_;
   // During a kKernelHalves Step: true, and each thread's share.
   bool in_halves_step_ = false;
   HalvesShare step_share_[2];
