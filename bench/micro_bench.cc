@@ -31,7 +31,7 @@
 #include "dnnl.h"
 #include "engine/layers/layer.h"
 #include "engine/layers/layer_factory.h"
-#include "engine/layers/weight_gradient_rows.h"
+#include "engine/layers/rows_product.h"
 #include "engine/mixed_precision/policy.h"
 #include "engine/model.h"
 #include "engine/optimizers/optimizer.h"

@@ -9,7 +9,7 @@
 #include "engine/layers/dnnl_util.h"
 #include "engine/layers/matmul_product.h"
 #include "engine/layers/row_dots.h"
-#include "engine/layers/weight_gradient_rows.h"
+#include "engine/layers/rows_product.h"
 #include "engine/mixed_precision/bfloat16.h"
 #include "engine/optimizers/optimizer.h"
 #include "engine/parallel.h"
@@ -351,7 +351,7 @@ void Dense::Backward(const Tensor& src, const Tensor& dst,
 }
 
 bool Dense::UpdatesKernelEarly(const Context& ctx) const {
-  if (ctx.early_update == nullptr || bf16() || !WeightGradientRowsFast()) {
+  if (ctx.early_update == nullptr || bf16() || !RowsProductFast()) {
     return false;
   }
   const Parameter& kernel = ctx.params.param(kernel_id_);

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "engine/layers/weight_gradient_rows.h"
+#include "engine/layers/rows_product.h"
 #include "engine/parallel.h"
 
 namespace profundo {
@@ -85,8 +85,15 @@ void SplitInnerProduct::Forward(const void* src, const void* kernel,
   RunHalves(
       [&](int t) {
         Half& h = half_[t];
-        h.fwd.Run(At(src, h.k0), At(kernel, h.k0 * units_),
-                  t == 0 ? dst : partial_.data(), h.stream);
+        float* out = t == 0 ? dst : partial_.data();
+        if (element_bytes_ == 4 && BlocksPay() && RowsProductFast()) {
+          const int64_t fan_in = half_[1].k0 + half_[1].kh;
+          return RowsProduct(static_cast<const float*>(src) + h.k0, fan_in,
+                             1, static_cast<const float*>(kernel) +
+                                    h.k0 * units_,
+                             h.kh, units_, rows_, out);
+        }
+        h.fwd.Run(At(src, h.k0), At(kernel, h.k0 * units_), out, h.stream);
       },
       [&](int t) {
         auto finish = [&](Half& h) {

@@ -28,7 +28,10 @@
 // a separate pass over dst on the team cost ~2 us per batch-32 step.)
 // Two 1-thread oneDNN matmuls on strided views of the caller's buffers
 // (src [rows, fan_in] and kernel [fan_in, units] row-major, Keras's layout),
-// f32 or bf16 inputs with f32 accumulation and outputs. The result does not
+// f32 or bf16 inputs with f32 accumulation and outputs; in float32 up to
+// kMaxBlocksRows rows on AVX-512 CPUs, RowsProduct instead (the forward,
+// and the gradient blocks of BackwardWeightsByBlocks), which reads only
+// its half's kernel rows where oneDNN's gemm reads ~128-192 KiB past them. The result does not
 // depend on the team size: on one thread the halves run one after the
 // other, the same primitives on the same data, and the partial products
 // are added in the same order (bit-identical; tested). On a team of more
@@ -73,6 +76,7 @@ class SplitInnerProduct {
   // and update 90 -> 83 us; batch 64 136 -> 133 (even); 128 and 256 worse
   // (+39 and +83 us: WeightGradientRows reads diff_dst from L2).
   static constexpr int64_t kMaxBlocksRows = 32;
+  // (The forward's RowsProduct too: measured only at batch 32.)
   bool BlocksPay() const { return rows_ <= kMaxBlocksRows; }
   // The first kernel row of the second half.
   static int64_t SecondHalfRow(int64_t fan_in) { return fan_in / 2; }
