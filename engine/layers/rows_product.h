@@ -17,8 +17,8 @@
 //     thread's rows, the parameters after the kernel), so with the vCPUs
 //     far apart every store of the other thread's update to those lines
 //     waited for this core to drop its copy: seed BN batch 32 float32 far
-//     apart ~230 -> ~212 us a step; near ~1 us slower, the backward after
-//     it +1.5-2 us for a reason not found (bench/RESULTS.md, session 19).
+//     apart ~230 -> ~212 us a step; near even to ~1% slower, within the
+//     run-to-run spread (bench/RESULTS.md, session 19).
 // On AVX-512 CPUs in tiles of 8 rows x 48 columns or 4 rows x 96 columns
 // (24 accumulator registers); elsewhere a plain loop, correct but slower
 // (RowsProductFast() says which).
