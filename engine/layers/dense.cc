@@ -295,6 +295,8 @@ void Dense::Forward(const Tensor& src, Tensor* dst, Mode mode, Context& ctx) {
   dst->Resize({n, units});
   if (n == 0) return;
   const ScopedTeamSize team(TeamForMacs(n * fan_in_ * units));
+  // The activation still to apply (not fused into the product).
+  bool activate = !activation_fused();
   RunDnnl(name(), [&] {
     if (bf16()) ConvertKernel(ctx);  // before Get: entries share the copy
     Primitives& p = Get(n, ctx.dnnl);
@@ -323,6 +325,12 @@ void Dense::Forward(const Tensor& src, Tensor* dst, Mode mode, Context& ctx) {
         p.split->Forward(src_data, kernel, bias, dst->data());
         return;
       }
+      if (ForwardsByRows(n)) {
+        ForwardRows(src.data(), ctx.params.value(kernel_id_), bias, n,
+                    dst->data());
+        activate = true;
+        return;
+      }
       if (!p.has_train_fwd) BuildTrainForward(p, n, ctx.dnnl);
       p.train_fwd.Run(src_data, kernel, dst->data(), ctx.dnnl.stream, bias);
       return;
@@ -340,9 +348,33 @@ void Dense::Forward(const Tensor& src, Tensor* dst, Mode mode, Context& ctx) {
     p.fwd.execute(ctx.dnnl.stream, p.fwd_args);
     ctx.dnnl.stream.wait();
   });
-  if (!activation_fused()) {
+  if (activate) {
     activation_.Forward(dst->data(), dst->data(), n, units, ctx.dnnl);
   }
+}
+
+bool Dense::ForwardsByRows(int64_t n) const {
+  return !bf16() && n <= kRowsForwardMaxRows && RowsProductFast();
+}
+
+void Dense::ForwardRows(const float* src, const float* kernel,
+                        const float* bias, int64_t n, float* dst) const {
+  const int64_t units = options_.units;
+  auto rows = [&](int64_t r0, int64_t r1) {
+    if (r1 <= r0) return;
+    RowsProduct(src + r0 * fan_in_, fan_in_, 1, kernel, fan_in_, units,
+                r1 - r0, dst + r0 * units);
+    if (bias == nullptr) return;
+    for (int64_t r = r0; r < r1; ++r) {
+      float* d = dst + r * units;
+      PROFUNDO_SIMD
+      for (int64_t j = 0; j < units; ++j) d[j] = d[j] + bias[j];
+    }
+  };
+  // Each row is the same bits on either thread (rows_product.h).
+  RunPair(TeamOfTwo() && n >= 16, [&](int t) {
+    rows(t * n / 2, (t + 1) * n / 2);
+  });
 }
 
 void Dense::Backward(const Tensor& src, const Tensor& dst,

@@ -46,6 +46,14 @@
 // L1; the kernel's gradient is never stored. Seed BN model, float32 batch
 // 32, 2 threads near: backward and update 90 -> 83 us a step
 // (bench/RESULTS.md, session 18).
+// Training steps of other float32 layers at up to kRowsForwardMaxRows rows
+// run the forward product as RowsProduct (rows_product.h) on AVX-512 CPUs,
+// the batch's rows in two halves on a team of two (16 rows and more), then
+// add the bias and apply the activation (ActivationOp::Forward): the seed
+// BN model's 300x100 and 100x10 layers at batch 32, near, 8.1-8.9 ->
+// 7.5-7.7 and 1.1 -> 0.7-0.8 us, the forward ~2 us a step less than with
+// oneDNN's brgemm matmul, whose primitives (0.1-0.5 ms to create per row
+// count) are then not built (bench/RESULTS.md, session 19).
 // A layer with less than kParallelMinMacs multiply-adds per call runs on
 // the calling thread alone (dnnl_util.h).
 //
@@ -147,6 +155,13 @@ class Dense final : public Layer {
   // LayerAttr() with activation_ops_ when the activation is fused.
   dnnl::primitive_attr ForwardAttr() const;
   void BuildTrainForward(Primitives& p, int64_t n, DnnlContext& dnnl);
+  // Whether a kTrain Forward of n rows that SplitInnerProduct does not take
+  // runs ForwardRows instead of the matmul.
+  static constexpr int64_t kRowsForwardMaxRows = 32;
+  bool ForwardsByRows(int64_t n) const;
+  // dst [n, units] = src . kernel (+ bias), without the activation.
+  void ForwardRows(const float* src, const float* kernel, const float* bias,
+                   int64_t n, float* dst) const;
   void BuildBlocked(Primitives& p, DnnlContext& dnnl);
   // Makes blocked_kernel_ the kernel in p.blocked_fwd's layout, converting
   // unless it already is for the store's current values_generation().
@@ -164,7 +179,7 @@ class Dense final : public Layer {
   // Whether this step's backward updates the kernel itself (ctx's early
   // updates, optimizer.h): float32, a trainable kernel without a
   // regularizer (whose gradient term and penalty need the kernel before the
-  // update), on a CPU with WeightGradientRows' fast kernel.
+  // update), on a CPU with RowsProduct's fast kernel.
   bool UpdatesKernelEarly(const Context& ctx) const;
   bool bf16() const {
     return options_.dtype_policy == DtypePolicy::kMixedBfloat16;

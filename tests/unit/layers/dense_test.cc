@@ -219,8 +219,10 @@ TEST(Dense, ReusesPrimitivesPerBatchSize) {
   Tensor y, dx;
   f.dense.Forward(x, &y, Mode::kTrain, f.h.ctx);
   const int64_t after_first = f.dense.primitive_builds();
-  // The inner product (inference's forward, backward data's hint) and the
-  // training forward's matmul, both with the elu as a post-op.
+  // The inner product (inference's forward, backward data's hint, with the
+  // elu as a post-op) and the training forward's: its matmul with the elu
+  // as a post-op, or, where RowsProduct computes the product (up to 32
+  // rows on AVX-512 CPUs), the elu's own eltwise primitive.
   EXPECT_EQ(after_first, 2);
   f.dense.Forward(x, &y, Mode::kTrain, f.h.ctx);
   EXPECT_EQ(f.dense.primitive_builds(), after_first);
@@ -255,6 +257,33 @@ TEST(Dense, SeedSizedLayerMatchesNaiveLoop) {
                 RefDense(ToDouble(x), f.kernel(), f.bias(), 32, 784, 300,
                          ActivationKind::kRelu, 0),
                 1e-4, 1e-4, "y");
+}
+
+// The training forward of a layer SplitInnerProduct does not take, at up
+// to 32 rows (RowsProduct, the rows in two halves on a team of two):
+// against the naive loop, and the same bits on one thread and two, for an
+// even and an odd row count.
+TEST(Dense, TrainingForwardOfFewRowsMatchesNaiveLoopAndOneThread) {
+  constexpr int64_t in = 300, units = 100;
+  const int threads_before = omp_get_max_threads();
+  for (int64_t n : {32, 17}) {
+    SCOPED_TRACE(::testing::Message() << n << " rows");
+    std::vector<float> y_by_threads[2];
+    for (int threads : {1, 2}) {
+      omp_set_num_threads(threads);
+      DenseFixture f(in, units, ActivationKind::kElu);
+      Tensor x = RandomTensor({n, in}, f.h.rng, -1, 1);
+      Tensor y;
+      f.dense.Forward(x, &y, Mode::kTrain, f.h.ctx);
+      ExpectAllNear(y.data(),
+                    RefDense(ToDouble(x), f.kernel(), f.bias(), n, in, units,
+                             ActivationKind::kElu, 1.0),
+                    1e-4, 1e-5, "y");
+      y_by_threads[threads - 1] = y.values();
+    }
+    EXPECT_EQ(y_by_threads[1], y_by_threads[0]);
+  }
+  omp_set_num_threads(threads_before);
 }
 
 // The seed's 300x100 layer at batch 32: on a team of two its backward-data
