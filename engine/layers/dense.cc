@@ -353,6 +353,43 @@ void Dense::Forward(const Tensor& src, Tensor* dst, Mode mode, Context& ctx) {
   }
 }
 
+namespace {
+
+// out [cols, rows] = in [rows, cols] transposed.
+void Transpose(const float* in, int64_t rows, int64_t cols, float* out) {
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t c = 0; c < cols; ++c) out[c * rows + r] = in[r * cols + c];
+  }
+}
+
+}  // namespace
+
+void Dense::BackwardRows(const float* src, const float* diff_pre, int64_t n,
+                         Context& ctx, Tensor* diff_src) {
+  const int64_t units = options_.units;
+  // The two products side by side on a team of two, as the matmuls'.
+  RunPair(diff_src != nullptr && TeamOfTwo(), [&](int t) {
+    if (t == 0) {
+      WeightGradientRows(src, fan_in_, diff_pre, n, units, fan_in_,
+                         ctx.params.grad(kernel_id_));
+      if (bias_id_ >= 0) {
+        SumRows(diff_pre, n, units, ctx.params.grad(bias_id_));
+      }
+      return;
+    }
+    if (diff_src == nullptr) return;
+    // diff_src = diff_pre . kernel^T, as (kernel . diff_pre^T)^T:
+    // RowsProduct's second operand is row-major along the output's columns.
+    transposed_.resize((units + fan_in_) * n);
+    float* diff_pre_t = transposed_.data();      // [units, n]
+    float* diff_src_t = diff_pre_t + units * n;  // [fan_in, n]
+    Transpose(diff_pre, n, units, diff_pre_t);
+    RowsProduct(ctx.params.value(kernel_id_), units, 1, diff_pre_t, units, n,
+                fan_in_, diff_src_t);
+    Transpose(diff_src_t, fan_in_, n, diff_src->data());
+  });
+}
+
 bool Dense::ForwardsByRows(int64_t n) const {
   return !bf16() && n <= kRowsForwardMaxRows && RowsProductFast();
 }
@@ -413,6 +450,10 @@ bool Dense::BackwardProducts(const Tensor& src, const Tensor& dst,
     activation_.Backward(dst.data(), diff_dst.data(), diff_pre_.data(), n,
                          units, ctx.dnnl);
     diff_pre = diff_pre_.data();
+  }
+  if (!SplitInnerProduct::Applies(n, fan_in_, units) && ForwardsByRows(n)) {
+    BackwardRows(src.data(), diff_pre, n, ctx, diff_src);
+    return false;
   }
   bool split = false;
   RunDnnl(name(), [&] {

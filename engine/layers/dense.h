@@ -47,13 +47,15 @@
 // 32, 2 threads near: backward and update 90 -> 83 us a step
 // (bench/RESULTS.md, session 18).
 // Training steps of other float32 layers at up to kRowsForwardMaxRows rows
-// run the forward product as RowsProduct (rows_product.h) on AVX-512 CPUs,
-// the batch's rows in two halves on a team of two (16 rows and more), then
-// add the bias and apply the activation (ActivationOp::Forward): the seed
-// BN model's 300x100 and 100x10 layers at batch 32, near, 8.1-8.9 ->
-// 7.5-7.7 and 1.1 -> 0.7-0.8 us, the forward ~2 us a step less than with
-// oneDNN's brgemm matmul, whose primitives (0.1-0.5 ms to create per row
-// count) are then not built (bench/RESULTS.md, session 19).
+// run their products as RowsProduct (rows_product.h) on AVX-512 CPUs: the
+// forward's with the batch's rows in two halves on a team of two (16 rows
+// and more), then the bias and the activation (ActivationOp::Forward); the
+// backward's two side by side on a team of two, diff_src through two small
+// transposes. The seed BN model's 300x100 and 100x10 layers at batch 32,
+// near: forward 8.1-8.9 -> 7.5-7.7 and 1.1 -> 0.7-0.8 us, backward 12.2-12.5
+// -> 12.1-12.3 and 3.3-3.4 -> 2.5-2.6, against oneDNN's brgemm matmul and
+// backward primitives, which are then not built (0.1-0.5 ms each to create
+// per row count; bench/RESULTS.md, session 19).
 // A layer with less than kParallelMinMacs multiply-adds per call runs on
 // the calling thread alone (dnnl_util.h).
 //
@@ -155,13 +157,18 @@ class Dense final : public Layer {
   // LayerAttr() with activation_ops_ when the activation is fused.
   dnnl::primitive_attr ForwardAttr() const;
   void BuildTrainForward(Primitives& p, int64_t n, DnnlContext& dnnl);
-  // Whether a kTrain Forward of n rows that SplitInnerProduct does not take
-  // runs ForwardRows instead of the matmul.
+  // Whether a training step of n rows that SplitInnerProduct does not take
+  // runs ForwardRows and BackwardRows instead of oneDNN's primitives.
   static constexpr int64_t kRowsForwardMaxRows = 32;
   bool ForwardsByRows(int64_t n) const;
   // dst [n, units] = src . kernel (+ bias), without the activation.
   void ForwardRows(const float* src, const float* kernel, const float* bias,
                    int64_t n, float* dst) const;
+  // Backward's products after a ForwardRows: the kernel's and bias's
+  // gradients from diff_pre (the gradient at the pre-activation, [n,
+  // units]) and, if diff_src is not null, diff_src.
+  void BackwardRows(const float* src, const float* diff_pre, int64_t n,
+                    Context& ctx, Tensor* diff_src);
   void BuildBlocked(Primitives& p, DnnlContext& dnnl);
   // Makes blocked_kernel_ the kernel in p.blocked_fwd's layout, converting
   // unless it already is for the store's current values_generation().
@@ -199,6 +206,7 @@ class Dense final : public Layer {
   int kernel_id_ = -1;
   int bias_id_ = -1;
   PrimitiveCache<Primitives> cache_;
+  std::vector<float> transposed_;  // BackwardRows' diff_pre^T, diff_src^T
   int64_t later_builds_ = 0;  // primitives built after the forward's
   Tensor diff_pre_;  // [N, units]: d loss / d (src . kernel + bias)
   // bf16 mode: the kernel's slice of the store's bf16 mirror as a oneDNN
