@@ -325,7 +325,7 @@ void Dense::Forward(const Tensor& src, Tensor* dst, Mode mode, Context& ctx) {
         p.split->Forward(src_data, kernel, bias, dst->data());
         return;
       }
-      if (ForwardsByRows(n)) {
+      if (TrainsByRows(n)) {
         ForwardRows(src.data(), ctx.params.value(kernel_id_), bias, n,
                     dst->data());
         activate = true;
@@ -390,8 +390,8 @@ void Dense::BackwardRows(const float* src, const float* diff_pre, int64_t n,
   });
 }
 
-bool Dense::ForwardsByRows(int64_t n) const {
-  return !bf16() && n <= kRowsForwardMaxRows && RowsProductFast();
+bool Dense::TrainsByRows(int64_t n) const {
+  return !bf16() && n <= kRowsProductMaxRows && RowsProductFast();
 }
 
 void Dense::ForwardRows(const float* src, const float* kernel,
@@ -451,7 +451,7 @@ bool Dense::BackwardProducts(const Tensor& src, const Tensor& dst,
                          units, ctx.dnnl);
     diff_pre = diff_pre_.data();
   }
-  if (!SplitInnerProduct::Applies(n, fan_in_, units) && ForwardsByRows(n)) {
+  if (!SplitInnerProduct::Applies(n, fan_in_, units) && TrainsByRows(n)) {
     BackwardRows(src.data(), diff_pre, n, ctx, diff_src);
     return false;
   }

@@ -46,7 +46,7 @@
 // L1; the kernel's gradient is never stored. Seed BN model, float32 batch
 // 32, 2 threads near: backward and update 90 -> 83 us a step
 // (bench/RESULTS.md, session 18).
-// Training steps of other float32 layers at up to kRowsForwardMaxRows rows
+// Training steps of other float32 layers at up to kRowsProductMaxRows rows
 // run their products as RowsProduct (rows_product.h) on AVX-512 CPUs: the
 // forward's with the batch's rows in two halves on a team of two (16 rows
 // and more), then the bias and the activation (ActivationOp::Forward); the
@@ -159,8 +159,8 @@ class Dense final : public Layer {
   void BuildTrainForward(Primitives& p, int64_t n, DnnlContext& dnnl);
   // Whether a training step of n rows that SplitInnerProduct does not take
   // runs ForwardRows and BackwardRows instead of oneDNN's primitives.
-  static constexpr int64_t kRowsForwardMaxRows = 32;
-  bool ForwardsByRows(int64_t n) const;
+  static constexpr int64_t kRowsProductMaxRows = 32;
+  bool TrainsByRows(int64_t n) const;
   // dst [n, units] = src . kernel (+ bias), without the activation.
   void ForwardRows(const float* src, const float* kernel, const float* bias,
                    int64_t n, float* dst) const;

@@ -80,7 +80,8 @@ PROFUNDO_AVX512 void RowsAvx512(const float* a, int64_t a_row,
                                 int64_t depth, int64_t units, float* out) {
   int64_t k0 = 0;
   for (; units - k0 >= 16 * kTile; k0 += 16 * kTile) {
-    Tile<kRows, kTile, kUnitRow>(a, a_row, a_depth, b, depth, units, k0, 0xffff, out);
+    Tile<kRows, kTile, kUnitRow>(a, a_row, a_depth, b, depth, units, k0,
+                                 0xffff, out);
   }
   const int64_t rest = units - k0;
   if (rest == 0) return;
@@ -88,12 +89,12 @@ PROFUNDO_AVX512 void RowsAvx512(const float* a, int64_t a_row,
   const int64_t tail = rest - 16 * (vectors - 1);
   const __mmask16 last = static_cast<__mmask16>((1u << tail) - 1);
   switch (vectors) {
-#define PROFUNDO_TILE_CASE(v)                                             \
-  case v:                                                                 \
-    if constexpr (v <= kTile) {                                           \
-      return Tile<kRows, v, kUnitRow>(a, a_row, a_depth, b, depth, units, k0, last, \
-                            out);                                         \
-    }                                                                     \
+#define PROFUNDO_TILE_CASE(v)                                           \
+  case v:                                                               \
+    if constexpr (v <= kTile) {                                         \
+      return Tile<kRows, v, kUnitRow>(a, a_row, a_depth, b, depth, units, \
+                                      k0, last, out);                   \
+    }                                                                   \
     break;
     PROFUNDO_TILE_CASE(1)
     PROFUNDO_TILE_CASE(2)

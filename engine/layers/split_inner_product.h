@@ -31,11 +31,11 @@
 // f32 or bf16 inputs with f32 accumulation and outputs; in float32 up to
 // kMaxBlocksRows rows on AVX-512 CPUs, RowsProduct instead (the forward,
 // and the gradient blocks of BackwardWeightsByBlocks), which reads only
-// its half's kernel rows where oneDNN's gemm reads ~128-192 KiB past them. The result does not
-// depend on the team size: on one thread the halves run one after the
-// other, the same primitives on the same data, and the partial products
-// are added in the same order (bit-identical; tested). On a team of more
-// than 2 threads each half runs on the whole team in turn. In a
+// its half's kernel rows where oneDNN's gemm reads ~128-192 KiB past them.
+// The result does not depend on the team size: on one thread the halves
+// run one after the other, the same code on the same data, and the partial
+// products are added in the same order (bit-identical; tested). On a team
+// of more than 2 threads each half runs on the whole team in turn. In a
 // kKernelHalves step (engine/parallel.h) the halves run on two threads
 // while the rest of the step runs on one; Dense marks the kernel
 // (Parameter::split_row) so that the optimizer updates its halves on the
