@@ -10,6 +10,7 @@
 #include "engine/layers/matmul_product.h"
 #include "engine/layers/row_dots.h"
 #include "engine/layers/rows_product.h"
+#include "engine/layers/transpose.h"
 #include "engine/mixed_precision/bfloat16.h"
 #include "engine/optimizers/optimizer.h"
 #include "engine/parallel.h"
@@ -352,17 +353,6 @@ void Dense::Forward(const Tensor& src, Tensor* dst, Mode mode, Context& ctx) {
     activation_.Forward(dst->data(), dst->data(), n, units, ctx.dnnl);
   }
 }
-
-namespace {
-
-// out [cols, rows] = in [rows, cols] transposed.
-void Transpose(const float* in, int64_t rows, int64_t cols, float* out) {
-  for (int64_t r = 0; r < rows; ++r) {
-    for (int64_t c = 0; c < cols; ++c) out[c * rows + r] = in[r * cols + c];
-  }
-}
-
-}  // namespace
 
 void Dense::BackwardRows(const float* src, const float* diff_pre, int64_t n,
                          Context& ctx, Tensor* diff_src) {

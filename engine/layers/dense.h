@@ -51,11 +51,13 @@
 // forward's with the batch's rows in two halves on a team of two (16 rows
 // and more), then the bias and the activation (ActivationOp::Forward); the
 // backward's two side by side on a team of two, diff_src through two small
-// transposes. The seed BN model's 300x100 and 100x10 layers at batch 32,
-// near: forward 8.1-8.9 -> 7.5-7.7 and 1.1 -> 0.7-0.8 us, backward 12.2-12.5
-// -> 12.1-12.3 and 3.3-3.4 -> 2.5-2.6, against oneDNN's brgemm matmul and
-// backward primitives, which are then not built (0.1-0.5 ms each to create
-// per row count; bench/RESULTS.md, session 19).
+// transposes (transpose.h). The seed BN model's 300x100 and 100x10 layers
+// at batch 32, near: forward 8.1-8.9 -> 7.5-7.7 and 1.1 -> 0.7-0.8 us,
+// backward 12.2-12.5 -> 12.1-12.3 and 3.3-3.4 -> 2.5-2.6, against oneDNN's
+// brgemm matmul and backward primitives, which are then not built (0.1-0.5
+// ms each to create per row count; bench/RESULTS.md, session 19); with the
+// transposes in AVX-512 registers instead of a plain loop, backward 11.6-
+// 11.9 -> 10.2-10.6 and 2.1 -> 1.3-1.4 (session 20).
 // A layer with less than kParallelMinMacs multiply-adds per call runs on
 // the calling thread alone (dnnl_util.h).
 //
