@@ -1,7 +1,7 @@
 // Transpose: out [cols, rows] = in [rows, cols] transposed, both row-major
-// float32. Dense's and SplitInnerProduct's small training products use it
-// to put an operand or a result in the layout RowsProduct reads or writes
-// (diff_src = diff_dst . kernel^T as (kernel . diff_dst^T)^T).
+// float32. Dense's training products by rows (Dense::BackwardRows) use it
+// to put an operand and a result in the layouts RowsProduct reads and
+// writes (diff_src = diff_dst . kernel^T as (kernel . diff_dst^T)^T).
 //
 // On AVX-512 CPUs in 16x16 blocks in registers (masked loads and stores at
 // the edges), else a plain loop. The seed BN model's shapes at batch 32,
