@@ -1,4 +1,4 @@
-// Transpose against the plain double loop: every element in its place, for
+// Transpose against a plain loop: every element in its place, for
 // shapes around the 16x16 blocks (edges of 1-15 rows or columns) and the
 // seed BN model's batch-32 shapes; nothing written past out.
 #include "engine/layers/transpose.h"
