@@ -1,10 +1,6 @@
 #include "engine/layers/row_dots.h"
 
-#if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
-#define PROFUNDO_HAVE_AVX512_INTRINSICS 1
-#endif
-
+#include "engine/cpu_features.h"
 #include "engine/mixed_precision/bfloat16.h"
 #include "engine/parallel.h"
 
@@ -41,7 +37,7 @@ void CompiledRowDots(const uint16_t* w, const float* g, const float* a,
   RowDotsBody(w, g, a, rows, cols, w_a, w_g);
 }
 
-#ifdef PROFUNDO_HAVE_AVX512_INTRINSICS
+#ifdef PROFUNDO_HAVE_X86_INTRINSICS
 #define PROFUNDO_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl")))
 
 // 16 elements of w from p (the lanes of mask m; the others 0), as floats.
@@ -100,17 +96,15 @@ PROFUNDO_AVX512 void RowDotsAvx512(const W* w, const float* g, const float* a,
     RowsAvx512<1>(w + c * cols, g + c * cols, a, cols, w_a + c, w_g + c);
   }
 }
-
-const bool kAvx512 = __builtin_cpu_supports("avx512f") &&
-                     __builtin_cpu_supports("avx512bw") &&
-                     __builtin_cpu_supports("avx512vl");
 #endif
 
 template <typename W>
 void Dispatch(const W* w, const float* g, const float* a, int64_t rows,
               int64_t cols, float* w_a, float* w_g) {
-#ifdef PROFUNDO_HAVE_AVX512_INTRINSICS
-  if (kAvx512) return RowDotsAvx512(w, g, a, rows, cols, w_a, w_g);
+#ifdef PROFUNDO_HAVE_X86_INTRINSICS
+  if (CpuHasAvx512BwVl()) {
+    return RowDotsAvx512(w, g, a, rows, cols, w_a, w_g);
+  }
 #endif
   CompiledRowDots(w, g, a, rows, cols, w_a, w_g);
 }

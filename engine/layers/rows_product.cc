@@ -3,10 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-#if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
-#define PROFUNDO_HAVE_AVX512_INTRINSICS 1
-#endif
+#include "engine/cpu_features.h"
 
 namespace profundo {
 namespace {
@@ -25,7 +22,7 @@ void PlainRows(const float* a, int64_t a_row, int64_t a_depth,
   }
 }
 
-#ifdef PROFUNDO_HAVE_AVX512_INTRINSICS
+#ifdef PROFUNDO_HAVE_X86_INTRINSICS
 #define PROFUNDO_AVX512 __attribute__((target("avx512f")))
 
 // Columns [k0, k0 + 16 * kVectors) of kRows rows, the last vector's lanes
@@ -106,8 +103,6 @@ PROFUNDO_AVX512 void RowsAvx512(const float* a, int64_t a_row,
   }
 }
 
-const bool kAvx512 = __builtin_cpu_supports("avx512f");
-
 // The rows in groups of 8, then 4, then the 1-3 left; kUnitRow: a's rows
 // are adjacent (a_row == 1, the weight gradient's layout), which the
 // broadcasts then address without a multiply.
@@ -144,8 +139,8 @@ PROFUNDO_AVX512 void RowsProductAvx512(const float* a, int64_t a_row,
 }  // namespace
 
 bool RowsProductFast() {
-#ifdef PROFUNDO_HAVE_AVX512_INTRINSICS
-  return kAvx512;
+#ifdef PROFUNDO_HAVE_X86_INTRINSICS
+  return CpuHasAvx512();
 #else
   return false;
 #endif
@@ -154,8 +149,8 @@ bool RowsProductFast() {
 void RowsProduct(const float* a, int64_t a_row, int64_t a_depth,
                  const float* b, int64_t depth, int64_t units, int64_t count,
                  float* out) {
-#ifdef PROFUNDO_HAVE_AVX512_INTRINSICS
-  if (kAvx512) {
+#ifdef PROFUNDO_HAVE_X86_INTRINSICS
+  if (CpuHasAvx512()) {
     if (a_row == 1) {
       return RowsProductAvx512<true>(a, a_row, a_depth, b, depth, units,
                                      count, out);

@@ -1,9 +1,6 @@
 #include "engine/layers/transpose.h"
 
-#if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
-#define PROFUNDO_HAVE_AVX512_INTRINSICS 1
-#endif
+#include "engine/cpu_features.h"
 
 namespace profundo {
 namespace {
@@ -15,7 +12,7 @@ void PlainTranspose(const float* in, int64_t rows, int64_t cols,
   }
 }
 
-#ifdef PROFUNDO_HAVE_AVX512_INTRINSICS
+#ifdef PROFUNDO_HAVE_X86_INTRINSICS
 #define PROFUNDO_AVX512 __attribute__((target("avx512f")))
 
 PROFUNDO_AVX512 inline __m512 UnpackLo64(__m512 a, __m512 b) {
@@ -87,15 +84,13 @@ PROFUNDO_AVX512 void TransposeAvx512(const float* in, int64_t rows,
     }
   }
 }
-
-const bool kAvx512 = __builtin_cpu_supports("avx512f");
 #endif
 
 }  // namespace
 
 void Transpose(const float* in, int64_t rows, int64_t cols, float* out) {
-#ifdef PROFUNDO_HAVE_AVX512_INTRINSICS
-  if (kAvx512) return TransposeAvx512(in, rows, cols, out);
+#ifdef PROFUNDO_HAVE_X86_INTRINSICS
+  if (CpuHasAvx512()) return TransposeAvx512(in, rows, cols, out);
 #endif
   PlainTranspose(in, rows, cols, out);
 }
