@@ -21,16 +21,22 @@ namespace profundo::bench {
 
 absl::StatusOr<FashionMnist> LoadFashionMnist(const std::string& dir,
                                               int64_t validation) {
-  PROFUNDO_ASSIGN_OR_RETURN(
-      Dataset train, ReadIdxDataset(dir + "train-images-idx3-ubyte.gz",
-                                    dir + "train-labels-idx1-ubyte.gz"));
-  PROFUNDO_ASSIGN_OR_RETURN(
-      Dataset test, ReadIdxDataset(dir + "t10k-images-idx3-ubyte.gz",
-                                   dir + "t10k-labels-idx1-ubyte.gz"));
+  // The 60,000-image set is freed before the passes below touch the data,
+  // not after them: on this project's VMs, right after a process frees
+  // ~190 MB its next touch of other freshly written pages costs ~5 us a
+  // page (in the host; the guest sees no fault), which the first epoch then
+  // paid (~140 ms at any batch size; bench/RESULTS.md, session 21).
   FashionMnist d;
-  d.train = Dataset{train.x.Rows(validation, train.size()),
-                    train.y.Rows(validation, train.size())};
-  d.test = std::move(test);
+  {
+    PROFUNDO_ASSIGN_OR_RETURN(
+        Dataset train, ReadIdxDataset(dir + "train-images-idx3-ubyte.gz",
+                                      dir + "train-labels-idx1-ubyte.gz"));
+    d.train = Dataset{train.x.Rows(validation, train.size()),
+                      train.y.Rows(validation, train.size())};
+  }
+  PROFUNDO_ASSIGN_OR_RETURN(
+      d.test, ReadIdxDataset(dir + "t10k-images-idx3-ubyte.gz",
+                             dir + "t10k-labels-idx1-ubyte.gz"));
   for (float& v : d.train.x.values()) v /= 255.0f;
   for (float& v : d.test.x.values()) v /= 255.0f;
   return d;
