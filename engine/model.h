@@ -52,6 +52,7 @@ struct Progress {
   double accuracy = 0;  // running mean over the epoch so far
   double batch_loss = 0;  // this batch's loss alone
   double learning_rate = 0;  // the rate this batch's update used
+  double seconds = 0;  // wall-clock seconds since the epoch's first step began
 };
 
 struct History {

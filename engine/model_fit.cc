@@ -285,6 +285,9 @@ absl::StatusOr<History> Model::Fit(const Dataset& train, FitOptions options) {
         p.accuracy = counted ? static_cast<double>(correct) / counted : 0.0;
         p.batch_loss = loss;
         p.learning_rate = lr;
+        p.seconds = std::chrono::duration<double>(
+                        std::chrono::steady_clock::now() - epoch_start)
+                        .count();
         options.on_batch_end(p);
       }
     }
@@ -298,6 +301,9 @@ absl::StatusOr<History> Model::Fit(const Dataset& train, FitOptions options) {
       logs.val_loss = ev.loss;
       logs.val_accuracy = ev.accuracy;
     }
+    logs.seconds = std::chrono::duration<double>(
+                       std::chrono::steady_clock::now() - epoch_start)
+                       .count();
     history.epochs.push_back(logs);
     for (auto& cb : options.callbacks) cb->OnEpochEnd(logs, control);
     if (control.stop()) history.stopped_early = true;

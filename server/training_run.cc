@@ -43,6 +43,7 @@ v1::EpochMetrics ToProto(const EpochLogs& logs) {
   if (logs.val_loss.has_value()) m.set_val_loss(*logs.val_loss);
   if (logs.val_accuracy.has_value()) m.set_val_accuracy(*logs.val_accuracy);
   m.set_lr(logs.lr);
+  m.set_seconds(logs.seconds);
   return m;
 }
 
@@ -194,6 +195,7 @@ void TrainingRun::OnBatchEnd(const Progress& p) {
   progress->set_batches(p.batches);
   progress->set_loss(p.loss);
   progress->set_accuracy(p.accuracy);
+  progress->set_seconds(p.seconds);
   absl::Status s = Record(&event);
   if (!s.ok()) Fail(s);
 }

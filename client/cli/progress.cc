@@ -92,6 +92,10 @@ void EpochPrinter::StartEpoch(int epoch, int epochs, double now) {
   *out_ << "Epoch " << epoch + 1 << "/" << epochs_ << "\n";
 }
 
+double EpochPrinter::Elapsed(double server_seconds, double now) const {
+  return server_seconds > 0 ? server_seconds : now - epoch_start_;
+}
+
 void EpochPrinter::CloseLine() {
   if (open_width_ == 0) return;
   *out_ << "\n";
@@ -122,8 +126,8 @@ void EpochPrinter::OnEvent(const v1::JobEvent& event) {
     if (!tty_) return;
     MetricValues metrics = {{"loss", p.loss()}};
     if (show_accuracy_) metrics.emplace_back("accuracy", p.accuracy());
-    WriteLine(FormatProgressLine(p.batch(), p.batches(), now - epoch_start_,
-                                 false, metrics),
+    WriteLine(FormatProgressLine(p.batch(), p.batches(),
+                                 Elapsed(p.seconds(), now), false, metrics),
               false);
   } else if (event.has_epoch_end()) {
     const v1::EpochMetrics& m = event.epoch_end();
@@ -134,8 +138,8 @@ void EpochPrinter::OnEvent(const v1::JobEvent& event) {
     if (m.has_val_accuracy() && show_accuracy_) {
       metrics.emplace_back("val_accuracy", m.val_accuracy());
     }
-    WriteLine(FormatProgressLine(batches_, batches_, now - epoch_start_, true,
-                                 metrics),
+    WriteLine(FormatProgressLine(batches_, batches_,
+                                 Elapsed(m.seconds(), now), true, metrics),
               true);
     boundary_ = now;
   } else if (event.has_warning()) {

@@ -66,6 +66,10 @@ class EpochPrinter {
 
  private:
   void StartEpoch(int epoch, int epochs, double now);
+  // The epoch's time so far: the server's own count (the event's
+  // `seconds`, which leaves out loading the data before the first epoch),
+  // else the time since the epoch's boundary event.
+  double Elapsed(double server_seconds, double now) const;
   void WriteLine(const std::string& line, bool finished);
   // Ends an unfinished tty line.
   void CloseLine();

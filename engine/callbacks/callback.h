@@ -29,6 +29,10 @@ struct EpochLogs {
   std::optional<double> val_loss;
   std::optional<double> val_accuracy;
   double lr = 0;  // the rate in force during the epoch (at its first step)
+  // Wall-clock seconds from the start of the epoch's first step to the end
+  // of its validation (Keras's progress bar); 0 when not measured (an
+  // epoch restored from a checkpoint).
+  double seconds = 0;
 
   // "loss", "accuracy", "val_loss", "val_accuracy", "lr"; nullopt if absent.
   std::optional<double> Get(std::string_view key) const;

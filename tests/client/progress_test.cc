@@ -125,6 +125,23 @@ TEST(EpochPrinterTest, TerminalRedrawsInPlace) {
             "\n");
 }
 
+TEST(EpochPrinterTest, ServerSecondsLeaveOutTheJobsSetUp) {
+  // RUNNING at 100, but the first epoch's steps began at ~171 (the data
+  // loaded first): its times come from the events' `seconds`.
+  std::ostringstream out;
+  EpochPrinter printer(&out, /*tty=*/true, /*show_accuracy=*/false, 2);
+  v1::JobEvent first = Batch(172, 0, 1, 0.9);
+  first.mutable_batch_progress()->set_seconds(1.0);
+  v1::JobEvent end = EpochEnd(174.4, 0, 0.5, false);
+  end.mutable_epoch_end()->set_seconds(3.3);
+  for (const v1::JobEvent& e : {Running(100), first, end}) printer.OnEvent(e);
+  EXPECT_EQ(out.str(),
+            "Epoch 1/2\n"
+            "\r1/3 [=========>....................] - ETA: 2s - loss: 0.9000"
+            "\r3/3 [==============================] - 3s 1s/step - loss: "
+            "0.5000\n");
+}
+
 TEST(EpochPrinterTest, EpochWithoutBatchProgressAndFailedJob) {
   // A watch resumed after the batches: only the epoch end is known.
   std::ostringstream out;

@@ -45,19 +45,34 @@ TEST_F(ServiceTest, TrainWatchAndPredict) {
   ASSERT_TRUE(watch.status.ok()) << watch.status;
   std::vector<v1::JobState> states;
   int epochs = 0, progress = 0;
+  // Server time of the event that opened the current epoch (RUNNING, then
+  // each epoch end): an epoch's own seconds fit between it and its end.
+  double opened = 0;
+  auto at = [](const v1::JobEvent& e) {
+    return static_cast<double>(e.time().seconds()) + 1e-9 * e.time().nanos();
+  };
   for (size_t i = 0; i < watch.events.size(); ++i) {
     const v1::JobEvent& e = watch.events[i];
     EXPECT_EQ(e.seq(), static_cast<int64_t>(i) + 1);
     EXPECT_EQ(e.job_id(), job->id());
     if (e.has_state_change()) states.push_back(e.state_change().state());
+    if (e.has_state_change() &&
+        e.state_change().state() == v1::JOB_STATE_RUNNING) {
+      opened = at(e);
+    }
     if (e.has_epoch_end()) {
       EXPECT_EQ(e.epoch_end().epoch(), epochs++);
       EXPECT_GT(e.epoch_end().loss(), 0);
       EXPECT_DOUBLE_EQ(e.epoch_end().lr(), 0.01);
+      EXPECT_GT(e.epoch_end().seconds(), 0);
+      EXPECT_LE(e.epoch_end().seconds(), at(e) - opened + 1e-3);
+      opened = at(e);
     }
     if (e.has_batch_progress()) {
       ++progress;
       EXPECT_EQ(e.batch_progress().batches(), 19);  // ceil(300 / 16)
+      EXPECT_GT(e.batch_progress().seconds(), 0);
+      EXPECT_LE(e.batch_progress().seconds(), at(e) - opened + 1e-3);
     }
   }
   EXPECT_THAT(states, ElementsAre(v1::JOB_STATE_QUEUED, v1::JOB_STATE_RUNNING,

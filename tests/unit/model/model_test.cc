@@ -120,14 +120,27 @@ TEST(ModelTest, LearnsSeparableBlobs) {
   opts.epochs = 5;
   opts.validation_split = 0.2;
   int batches_seen = 0;
+  std::vector<double> last_batch_seconds(5, 0.0);
   opts.on_batch_end = [&](const Progress& p) {
     ++batches_seen;
     EXPECT_EQ(p.batches, 15);  // 480 samples / 32
+    // The epoch's clock: running from its first step, never backwards.
+    EXPECT_GT(p.seconds, 0.0);
+    EXPECT_GE(p.seconds, last_batch_seconds[p.epoch]);
+    last_batch_seconds[p.epoch] = p.seconds;
   };
   auto history = (*model)->Fit(train, std::move(opts));
   ASSERT_TRUE(history.ok()) << history.status();
   ASSERT_EQ(history->epochs.size(), 5u);
   EXPECT_EQ(batches_seen, 75);
+  ASSERT_EQ(history->seconds.size(), 5u);
+  for (size_t e = 0; e < 5; ++e) {
+    // The epoch's seconds (steps and validation) cover its steps' seconds
+    // and its last batch's report.
+    EXPECT_GE(history->epochs[e].seconds, history->seconds[e]);
+    EXPECT_GE(history->epochs[e].seconds, last_batch_seconds[e]);
+    EXPECT_GE(history->seconds[e], last_batch_seconds[e]);
+  }
   EXPECT_LT(history->epochs.back().loss, history->epochs.front().loss);
   ASSERT_TRUE(history->epochs.back().val_accuracy.has_value());
   EXPECT_GT(*history->epochs.back().val_accuracy, 0.9);
