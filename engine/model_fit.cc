@@ -209,6 +209,11 @@ absl::StatusOr<History> Model::Fit(const Dataset& train, FitOptions options) {
       times->layer_backward.assign(layers_.size(), 0.0);
     }
     const auto epoch_start = std::chrono::steady_clock::now();
+    auto epoch_seconds = [&epoch_start] {
+      return std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                           epoch_start)
+          .count();
+    };
     for (int64_t step = 0; step < steps; ++step) {
       if (options.cancel != nullptr && options.cancel->load()) {
         history.cancelled = true;
@@ -285,14 +290,11 @@ absl::StatusOr<History> Model::Fit(const Dataset& train, FitOptions options) {
         p.accuracy = counted ? static_cast<double>(correct) / counted : 0.0;
         p.batch_loss = loss;
         p.learning_rate = lr;
-        p.seconds = std::chrono::duration<double>(
-                        std::chrono::steady_clock::now() - epoch_start)
-                        .count();
+        p.seconds = epoch_seconds();
         options.on_batch_end(p);
       }
     }
-    history.seconds.push_back(std::chrono::duration<double>(
-        std::chrono::steady_clock::now() - epoch_start).count());
+    history.seconds.push_back(epoch_seconds());
     logs.loss = loss_sum / n;
     logs.accuracy = counted ? static_cast<double>(correct) / counted : 0.0;
     if (has_val) {
@@ -301,9 +303,7 @@ absl::StatusOr<History> Model::Fit(const Dataset& train, FitOptions options) {
       logs.val_loss = ev.loss;
       logs.val_accuracy = ev.accuracy;
     }
-    logs.seconds = std::chrono::duration<double>(
-                       std::chrono::steady_clock::now() - epoch_start)
-                       .count();
+    logs.seconds = epoch_seconds();
     history.epochs.push_back(logs);
     for (auto& cb : options.callbacks) cb->OnEpochEnd(logs, control);
     if (control.stop()) history.stopped_early = true;
