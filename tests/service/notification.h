@@ -6,10 +6,16 @@
 //
 // Thread-safe.
 //
-// Example:
+// Example (TsanRelease/TsanAcquire, server/tsan_annotations.h: the callback
+// runs on a gRPC thread after synchronization TSan cannot see, which would
+// otherwise report status's construction and the callback's write as racy):
 //   Notification done;
-//   stub->async()->Call(&context, &request, &response,
-//                       [&](grpc::Status s) { status = s; done.Notify(); });
+//   TsanRelease(&done);
+//   stub->async()->Call(&context, &request, &response, [&](grpc::Status s) {
+//     TsanAcquire(&done);
+//     status = s;
+//     done.Notify();
+//   });
 //   done.WaitForNotification();
 #ifndef PROFUNDO_TESTS_SERVICE_NOTIFICATION_H_
 #define PROFUNDO_TESTS_SERVICE_NOTIFICATION_H_

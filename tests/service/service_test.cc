@@ -16,6 +16,7 @@
 #include "gtest/gtest.h"
 #include "server/predictor.h"
 #include "server/server.h"
+#include "server/tsan_annotations.h"
 #include "tests/service/notification.h"
 #include "tests/service/service_fixture.h"
 #include "tests/service/service_test_util.h"
@@ -348,8 +349,10 @@ TEST_F(ServiceTest, HealthCheckingAndReflection) {
   grpc::ClientContext context;
   Notification done;
   grpc::Status status;
+  TsanRelease(&done);  // gRPC's synchronization is invisible to TSan
   generic.UnaryCall(&context, "/grpc.health.v1.Health/Check", grpc::StubOptions(),
                     &request, &response, [&](grpc::Status s) {
+                      TsanAcquire(&done);
                       status = s;
                       done.Notify();
                     });
