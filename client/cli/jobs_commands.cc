@@ -203,13 +203,17 @@ absl::Status RunGetJob(const CommandContext& ctx) {
              << j.id() << "'\n";
   }
   if (j.history_size() == 0) return absl::OkStatus();
-  Table t({"EPOCH", "LOSS", "ACCURACY", "VAL_LOSS", "VAL_ACCURACY", "LR"});
-  for (size_t c = 0; c < 6; ++c) t.SetRightAligned(c);
+  // TIME: the server's epoch clock (first step to the end of validation);
+  // "-" for epochs recorded without it (by servers from before the field).
+  Table t({"EPOCH", "LOSS", "ACCURACY", "VAL_LOSS", "VAL_ACCURACY", "LR",
+           "TIME"});
+  for (size_t c = 0; c < 7; ++c) t.SetRightAligned(c);
   for (const v1::EpochMetrics& m : j.history()) {
     t.AddRow({absl::StrCat(m.epoch() + 1), Metric(m.loss()), Metric(m.accuracy()),
               m.has_val_loss() ? Metric(m.val_loss()) : "-",
               m.has_val_accuracy() ? Metric(m.val_accuracy()) : "-",
-              absl::StrFormat("%.4g", m.lr())});
+              absl::StrFormat("%.4g", m.lr()),
+              m.seconds() > 0 ? absl::StrFormat("%.1fs", m.seconds()) : "-"});
   }
   *ctx.out << t.Render();
   return absl::OkStatus();

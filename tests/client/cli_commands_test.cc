@@ -121,6 +121,18 @@ TEST_F(CliCommandsTest, WatchUnknownJobIsNotFound) {
   EXPECT_TRUE(IsUsageError(s));
 }
 
+TEST_F(CliCommandsTest, GetJobShowsHistoryWithEpochTimes) {
+  ASSERT_EQ(Run(RunGetJob, {"resumed"}), absl::OkStatus());
+  EXPECT_THAT(out_.str(), StartsWith("resumed SUCCEEDED\n  dataset:  ds-1\n"));
+  EXPECT_THAT(out_.str(), HasSubstr("  restarts: 1\n"));
+  // Epoch 1 was recorded without a time.
+  EXPECT_THAT(
+      out_.str(),
+      HasSubstr("EPOCH    LOSS  ACCURACY  VAL_LOSS  VAL_ACCURACY     LR   TIME\n"
+                "    1  0.5000    0.7500         -             -  0.001      -\n"
+                "    2  0.3750    0.8750    0.4375             -  0.001  12.3s\n"));
+}
+
 TEST_F(CliCommandsTest, PredictMcWithFashionNamesAndLabels) {
   absl::SetFlag(&FLAGS_input, TempFile("cli_x.csv", "a,b\n3,0\n12,1\n"));
   absl::SetFlag(&FLAGS_labels, TempFile("cli_y.csv", "label\n3\n5\n"));

@@ -122,6 +122,25 @@ class FakeService final : public v1::Profundo::Service {
       response->set_model_version(1);
       return grpc::Status::OK;
     }
+    if (request->job_id() == "resumed") {
+      // A 2-epoch job restarted after epoch 1, which an older server had
+      // recorded without its time.
+      response->set_state(v1::JOB_STATE_SUCCEEDED);
+      response->set_dataset_id("ds-1");
+      response->set_epochs(2);
+      response->set_epochs_completed(2);
+      response->set_restarts(1);
+      for (int e = 0; e < 2; ++e) {
+        v1::EpochMetrics* m = response->add_history();
+        m->set_epoch(e);
+        m->set_loss(0.5 - 0.125 * e);
+        m->set_accuracy(0.75 + 0.125 * e);
+        if (e == 1) m->set_val_loss(0.4375);
+        m->set_lr(0.001);
+        m->set_seconds(e == 0 ? 0.0 : 12.34);
+      }
+      return grpc::Status::OK;
+    }
     auto it = context->client_metadata().find("authorization");
     if (it != context->client_metadata().end()) {
       response->set_error_message(std::string(it->second.data(), it->second.size()));

@@ -48,6 +48,7 @@ TEST_F(ServiceTest, TrainWatchAndPredict) {
   // Server time of the event that opened the current epoch (RUNNING, then
   // each epoch end): an epoch's own seconds fit between it and its end.
   double opened = 0;
+  std::vector<double> epoch_seconds;
   auto at = [](const v1::JobEvent& e) {
     return static_cast<double>(e.time().seconds()) + 1e-9 * e.time().nanos();
   };
@@ -66,6 +67,7 @@ TEST_F(ServiceTest, TrainWatchAndPredict) {
       EXPECT_DOUBLE_EQ(e.epoch_end().lr(), 0.01);
       EXPECT_GT(e.epoch_end().seconds(), 0);
       EXPECT_LE(e.epoch_end().seconds(), at(e) - opened + 1e-3);
+      epoch_seconds.push_back(e.epoch_end().seconds());
       opened = at(e);
     }
     if (e.has_batch_progress()) {
@@ -84,6 +86,10 @@ TEST_F(ServiceTest, TrainWatchAndPredict) {
   EXPECT_EQ(done.state(), v1::JOB_STATE_SUCCEEDED);
   EXPECT_EQ(done.epochs_completed(), 3);
   ASSERT_THAT(done.history(), SizeIs(3));
+  ASSERT_THAT(epoch_seconds, SizeIs(3));
+  for (int i = 0; i < 3; ++i) {  // what `profundo jobs get` shows
+    EXPECT_DOUBLE_EQ(done.history(i).seconds(), epoch_seconds[i]);
+  }
   EXPECT_LT(done.history(2).loss(), done.history(0).loss());
   EXPECT_GT(done.history(2).accuracy(), 0.9);  // the classes are separable
   EXPECT_EQ(done.last_seq(), static_cast<int64_t>(watch.events.size()));
