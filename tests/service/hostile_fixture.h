@@ -26,15 +26,12 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "grpcpp/create_channel.h"
-#include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/security/credentials.h"
-#include "grpcpp/support/byte_buffer.h"
 #include "gtest/gtest.h"
 #include "server/server.h"
 #include "server/status_mapping.h"
-#include "server/tsan_annotations.h"
 #include "server/upload_assembler.h"
-#include "tests/service/notification.h"
+#include "tests/service/generic_calls.h"
 #include "tests/service/service_test_util.h"
 
 namespace profundo::server {
@@ -167,35 +164,9 @@ class HostileInputTest : public ::testing::Test {
 
   // grpc.health.v1.Health/Check for our service over the socket.
   bool Healthy() {
-    grpc::GenericStub generic(channel_);
-    const std::string service = "profundo.v1.Profundo";
-    std::string bytes = std::string("\x0a") + static_cast<char>(service.size()) + service;
-    grpc::Slice slice(bytes);
-    grpc::ByteBuffer request(&slice, 1);
-    grpc::ByteBuffer response;
-    grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-    testing::Notification done;
-    grpc::Status status;
-    // gRPC's thread runs the callback after synchronization TSan cannot
-    // see (an uninstrumented library): status's construction here and the
-    // callback's write were reported as a race (server/tsan_annotations.h).
-    TsanRelease(&done);
-    generic.UnaryCall(&context, "/grpc.health.v1.Health/Check",
-                      grpc::StubOptions(), &request, &response,
-                      [&](grpc::Status s) {
-                        TsanAcquire(&done);
-                        status = s;
-                        done.Notify();
-                      });
-    done.WaitForNotification();
-    std::vector<grpc::Slice> slices;
-    if (!status.ok() || !response.Dump(&slices).ok()) return false;
-    std::string text;
-    for (const grpc::Slice& s : slices) {
-      text.append(reinterpret_cast<const char*>(s.begin()), s.size());
-    }
-    return text == std::string("\x08\x01", 2);  // SERVING
+    absl::StatusOr<std::string> response =
+        testing::HealthCheck(channel_, "profundo.v1.Profundo");
+    return response.ok() && *response == std::string("\x08\x01", 2);
   }
 
   // Runs each case; checks its code and message, that the server still

@@ -12,6 +12,7 @@
 #include "server/predictor.h"
 #include "server/sqlite_catalog.h"
 #include "tests/service/hostile_fixture.h"
+#include "tests/service/notification.h"
 
 namespace profundo::server {
 namespace {

@@ -19,16 +19,16 @@
 #include "client/channel.h"
 #include "client/client.h"
 #include "gmock/gmock.h"
-#include "grpcpp/generic/generic_stub.h"
-#include "grpcpp/support/byte_buffer.h"
 #include "gtest/gtest.h"
 #include "server/server.h"
+#include "tests/service/generic_calls.h"
 #include "tests/service/service_test_util.h"
 #include "tests/test_certs.h"
 
 namespace profundo {
 namespace {
 
+using ::profundo::server::testing::ListServices;
 using ::testing::HasSubstr;
 using ::testing::SizeIs;
 
@@ -269,55 +269,6 @@ TEST_F(SecurityTest, AdminTokenMayCallEveryRpc) {
   absl::StatusOr<v1::Dataset> spare = admin->UploadDataset(Upload("spare"));
   ASSERT_TRUE(spare.ok()) << spare.status();
   EXPECT_EQ(admin->DeleteDataset(spare->id()), absl::OkStatus());
-}
-
-// grpc.reflection.v1alpha ServerReflectionInfo {list_services: ""} over
-// `channel`, without a token; returns the response bytes or the error.
-absl::StatusOr<std::string> ListServices(
-    const std::shared_ptr<grpc::Channel>& channel) {
-  grpc::GenericStub stub(channel);
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() +
-                       std::chrono::seconds(10));
-  grpc::CompletionQueue cq;
-  auto call = stub.PrepareCall(
-      &context, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
-      &cq);
-  void* tag = nullptr;
-  bool ok = false;
-  const auto step = [&](void* expected) {
-    return cq.Next(&tag, &ok) && tag == expected && ok;
-  };
-  call->StartCall(reinterpret_cast<void*>(1));
-  std::string reply;
-  if (step(reinterpret_cast<void*>(1))) {
-    grpc::Slice slice(std::string("\x3a\x00", 2));
-    grpc::ByteBuffer request(&slice, 1);
-    call->WriteLast(request, grpc::WriteOptions(), reinterpret_cast<void*>(2));
-    if (step(reinterpret_cast<void*>(2))) {
-      grpc::ByteBuffer response;
-      call->Read(&response, reinterpret_cast<void*>(3));
-      if (step(reinterpret_cast<void*>(3))) {
-        std::vector<grpc::Slice> slices;
-        (void)response.Dump(&slices);
-        for (const grpc::Slice& s : slices) {
-          reply.append(reinterpret_cast<const char*>(s.begin()), s.size());
-        }
-      }
-    }
-  }
-  grpc::Status status;
-  call->Finish(&status, reinterpret_cast<void*>(4));
-  while (cq.Next(&tag, &ok) && tag != reinterpret_cast<void*>(4)) {
-  }
-  cq.Shutdown();
-  while (cq.Next(&tag, &ok)) {
-  }
-  if (!status.ok()) {
-    return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
-                        status.error_message());
-  }
-  return reply;
 }
 
 TEST_F(SecurityTest, ReflectionNeedsNoTokenAndHealthPortServesOnlyHealth) {

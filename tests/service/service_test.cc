@@ -10,14 +10,11 @@
 
 #include "gmock/gmock.h"
 #include "grpcpp/create_channel.h"
-#include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/security/credentials.h"
-#include "grpcpp/support/byte_buffer.h"
 #include "gtest/gtest.h"
 #include "server/predictor.h"
 #include "server/server.h"
-#include "server/tsan_annotations.h"
-#include "tests/service/notification.h"
+#include "tests/service/generic_calls.h"
 #include "tests/service/service_fixture.h"
 #include "tests/service/service_test_util.h"
 
@@ -27,7 +24,8 @@ namespace {
 using ::profundo::server::testing::Call;
 using ::profundo::server::testing::Config;
 using ::profundo::server::testing::Header;
-using ::profundo::server::testing::Notification;
+using ::profundo::server::testing::HealthCheck;
+using ::profundo::server::testing::ListServices;
 using ::profundo::server::testing::ParseSpec;
 using ::profundo::server::testing::Synthetic;
 using ::profundo::server::testing::TinySpec;
@@ -321,79 +319,21 @@ TEST(ServerOptionsTest, FlagsAreValidated) {
 
 // -------------------------------------------------- health and reflection
 
-std::string Bytes(const grpc::ByteBuffer& buffer) {
-  std::vector<grpc::Slice> slices;
-  EXPECT_TRUE(buffer.Dump(&slices).ok());
-  std::string out;
-  for (const grpc::Slice& s : slices) {
-    out.append(reinterpret_cast<const char*>(s.begin()), s.size());
-  }
-  return out;
-}
-
-grpc::ByteBuffer Buffer(const std::string& bytes) {
-  grpc::Slice slice(bytes);
-  return grpc::ByteBuffer(&slice, 1);
-}
-
 TEST_F(ServiceTest, HealthCheckingAndReflection) {
   auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
                                      grpc::InsecureChannelCredentials());
-  grpc::GenericStub generic(channel);
+  absl::StatusOr<std::string> health =
+      HealthCheck(channel, "profundo.v1.Profundo");
+  ASSERT_TRUE(health.ok()) << health.status();
+  EXPECT_EQ(*health, std::string("\x08\x01", 2));  // SERVING
+  // An unknown service: NOT_FOUND (grpc.health.v1's contract).
+  EXPECT_EQ(HealthCheck(channel, "no.such.Service").status().code(),
+            absl::StatusCode::kNotFound);
 
-  // grpc.health.v1.Health/Check {service: "profundo.v1.Profundo"}.
-  const std::string service = "profundo.v1.Profundo";
-  grpc::ByteBuffer request =
-      Buffer(std::string("\x0a") + static_cast<char>(service.size()) + service);
-  grpc::ByteBuffer response;
-  grpc::ClientContext context;
-  Notification done;
-  grpc::Status status;
-  TsanRelease(&done);  // gRPC's synchronization is invisible to TSan
-  generic.UnaryCall(&context, "/grpc.health.v1.Health/Check", grpc::StubOptions(),
-                    &request, &response, [&](grpc::Status s) {
-                      TsanAcquire(&done);
-                      status = s;
-                      done.Notify();
-                    });
-  done.WaitForNotification();
-  ASSERT_TRUE(status.ok()) << status.error_message();
-  EXPECT_EQ(Bytes(response), std::string("\x08\x01", 2));  // SERVING
-
-  // grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo
-  // {list_services: ""} lists our service.
-  class Reflect : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
-   public:
-    explicit Reflect(grpc::GenericStub* stub) {
-      request_ = Buffer(std::string("\x3a\x00", 2));
-      stub->PrepareBidiStreamingCall(
-          &context_, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
-          grpc::StubOptions(), this);
-      StartWrite(&request_);
-      StartRead(&response_);
-      StartCall();
-    }
-    void OnWriteDone(bool) override { StartWritesDone(); }
-    void OnReadDone(bool ok) override {
-      if (ok) text_ = Bytes(response_);
-    }
-    void OnDone(const grpc::Status& s) override {
-      status_ = s;
-      done_.Notify();
-    }
-    std::string Wait() {
-      done_.WaitForNotification();
-      return text_;
-    }
-
-   private:
-    grpc::ClientContext context_;
-    grpc::ByteBuffer request_, response_;
-    std::string text_;
-    grpc::Status status_;
-    Notification done_;
-  } reflect(&generic);
-  EXPECT_THAT(reflect.Wait(), HasSubstr("profundo.v1.Profundo"));
+  absl::StatusOr<std::string> services = ListServices(channel);
+  ASSERT_TRUE(services.ok()) << services.status();
+  EXPECT_THAT(*services, HasSubstr("profundo.v1.Profundo"));
+  EXPECT_THAT(*services, HasSubstr("grpc.health.v1.Health"));
 }
 
 }  // namespace
