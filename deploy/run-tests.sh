@@ -57,18 +57,13 @@ bash tests/fuzz/run.sh --seconds "${PROFUNDO_FUZZ_SECONDS:-20}" --jobs "$jobs"
 # visible), tests/tsan.supp lists what stays inside those libraries (each
 # entry says why), and OpenMP runs one thread. history_size=7 keeps enough
 # history for TSan to show (and the suppressions to match) both stacks.
-# Excluded: ServiceTest.HealthCheckingAndReflection, whose client bidi
-# reactor (gRPC's generic stub) runs its callbacks on gRPC threads that
-# gRPC orders through its uninstrumented lock-free code, so TSan reports
-# gRPC's own reactor bookkeeping there, not ours.
-tsan_exclude='^ServiceTest[.]HealthCheckingAndReflection$'
 echo "== ThreadSanitizer: service tests =="
 tsan_start=$SECONDS
 cmake -S . -B build/tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DPROFUNDO_SANITIZE=thread -DPROFUNDO_BUILD_BENCH=OFF >/dev/null
 ninja -C build/tsan -j"$jobs" profundo_service_tests
 TSAN_OPTIONS="halt_on_error=1 history_size=7 suppressions=$PWD/tests/tsan.supp" \
-  OMP_NUM_THREADS=1 ctest --test-dir build/tsan -L service -E "$tsan_exclude" \
+  OMP_NUM_THREADS=1 ctest --test-dir build/tsan -L service \
   --output-on-failure -j"$jobs"
 echo "== ThreadSanitizer stage: $((SECONDS - tsan_start)) s =="
 echo "== all configurations passed in $((SECONDS - start)) s =="
