@@ -203,6 +203,18 @@ class Model {
   Standardizer& standardizer() { return standardizer_; }
   const std::vector<std::unique_ptr<Layer>>& layers() const { return layers_; }
 
+  // Whether Fit may run a training step of `rows` rows on a PairRegion
+  // (engine/pair_region.h; on a team of two, in kWhole and kKernelHalves
+  // steps), inside which oneDNN's primitives get one thread: no layer runs
+  // a oneDNN primitive of more than kPairRegionMaxDnnlMacs multiply-adds on
+  // the team (Layer::TeamDnnlMacs). The seed BN model, float32, vCPUs far
+  // apart, its 300x100 layer's oneDNN products then on one thread: batch
+  // 64 (1.9M multiply-adds each) 0.43-0.44 -> 0.39-0.41 s/epoch on a
+  // PairRegion, batch 128 (3.8M) 0.34-0.38 either way, batch 256 (7.7M)
+  // 0.30 -> 0.31 (bench/RESULTS.md, session 22).
+  static constexpr int64_t kPairRegionMaxDnnlMacs = 4'000'000;
+  bool StepFitsPairRegion(int64_t rows);
+
  private:
   Model() = default;
   class FitControl;

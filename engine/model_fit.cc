@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <map>
 #include <numeric>
 #include <optional>
 
@@ -13,6 +14,7 @@
 #include "engine/flush_denormals.h"
 #include "engine/layers/split_inner_product.h"
 #include "engine/model.h"
+#include "engine/pair_region.h"
 #include "engine/parallel.h"
 #include "engine/status_macros.h"
 #include "engine/team_size_tuner.h"
@@ -26,6 +28,23 @@ bool Model::SplitsKernels(int64_t rows) const {
         return p.rows_split() &&
                SplitInnerProduct::Applies(rows, p.shape[0], p.shape[1]);
       });
+}
+
+bool Model::StepFitsPairRegion(int64_t rows) {
+  Context ctx{dnnl_, params_, rng_};
+  const size_t first = first_trainable_layer_;
+  // As BackwardBatch: the first trainable layer computes no diff_src, nor
+  // the layer after it when the first takes column sums (a Dense with a
+  // bias, as in the seed models; without one it would, on one thread).
+  const bool sums =
+      first + 1 < layers_.size() && layers_[first]->TakesColumnSums(ctx);
+  for (size_t i = first_computing_layer_; i < layers_.size(); ++i) {
+    const bool diff_src = i > first && !(sums && i == first + 1);
+    if (layers_[i]->TeamDnnlMacs(rows, diff_src) > kPairRegionMaxDnnlMacs) {
+      return false;
+    }
+  }
+  return true;
 }
 
 int64_t Model::KernelHalvesInputColumns() const {
@@ -194,6 +213,17 @@ absl::StatusOr<History> Model::Fit(const Dataset& train, FitOptions options) {
   HealthReport report;
   const int team_size = omp_get_max_threads();
   TeamSizeTuner tuner(team_size);
+  // Whether a step runs on a PairRegion: on a team of two that it uses,
+  // decided once per row count (the full batches and the last one).
+  std::map<int64_t, bool> pair_region_rows;
+  auto on_pair_region = [&](int64_t step_rows, StepTeam mode) {
+    if (team_size != 2 || mode == StepTeam::kOne || !PairRegion::Enabled()) {
+      return false;
+    }
+    auto [it, added] = pair_region_rows.try_emplace(step_rows, false);
+    if (added) it->second = StepFitsPairRegion(step_rows);
+    return it->second;
+  };
   for (int epoch = start_epoch; epoch < options.epochs && !control.stop();
        ++epoch) {
     for (auto& cb : options.callbacks) cb->OnEpochBegin(epoch, control);
@@ -235,39 +265,47 @@ absl::StatusOr<History> Model::Fit(const Dataset& train, FitOptions options) {
       }
       std::optional<ScopedStepTeam> team(std::in_place, mode, team_size,
                                          KernelHalvesInputColumns());
-      {
-        const ScopedStepTimer timer(times, &StepTimes::gather);
-        GatherRows(data.x, &order, b, e, batch_sample_shape_, &BatchInput());
-        GatherRows(data.y, &order, b, e, y_sample, &y_batch);
-      }
-      step_times_ = times;  // ForwardBatch and BackwardBatch time themselves
-      const Tensor& out = ForwardBatch(Mode::kTrain);
-      correct += CountCorrect(accuracy_kind_, out, y_batch);
-      counted += CountedItems(accuracy_kind_, out);
-      // A step whose health is measured keeps whole gradients (no early
-      // updates): the report reads them before the update.
       const bool measure =
           health && optimizer_->iterations() % options.health_every == 0;
-      const double loss = BackwardBatch(y_batch, /*early_updates=*/!measure);
-      step_times_ = nullptr;
+      // The step, up to its update; on a PairRegion where it pays (below).
+      double loss = 0, lr = 0;
+      auto train_step = [&] {
+        {
+          const ScopedStepTimer timer(times, &StepTimes::gather);
+          GatherRows(data.x, &order, b, e, batch_sample_shape_, &BatchInput());
+          GatherRows(data.y, &order, b, e, y_sample, &y_batch);
+        }
+        step_times_ = times;  // ForwardBatch and BackwardBatch time themselves
+        const Tensor& out = ForwardBatch(Mode::kTrain);
+        correct += CountCorrect(accuracy_kind_, out, y_batch);
+        counted += CountedItems(accuracy_kind_, out);
+        // A step whose health is measured keeps whole gradients (no early
+        // updates): the report reads them before the update.
+        loss = BackwardBatch(y_batch, /*early_updates=*/!measure);
+        step_times_ = nullptr;
+        if (!std::isfinite(loss)) return;
+        lr = optimizer_->current_learning_rate();
+        if (measure) {
+          report.epoch = epoch;
+          report.step = optimizer_->iterations();
+          report.loss = loss;
+          report.learning_rate = lr;
+          health->BeforeStep(acts_, &report);
+        }
+        const ScopedStepTimer timer(times, &StepTimes::update);
+        optimizer_->Step(params_);
+      };
+      if (on_pair_region(e - b, mode)) {
+        PairRegion::Open(train_step);
+      } else {
+        train_step();
+      }
       if (!std::isfinite(loss)) {
         optimizer_->CancelEarlyUpdates();
         return absl::FailedPreconditionError(absl::StrCat(
             "the loss became ", loss, " at epoch ", epoch + 1, ", step ",
             step + 1, " (global step ", optimizer_->iterations() + 1,
             "): training diverged; lower the learning rate or clip gradients"));
-      }
-      const double lr = optimizer_->current_learning_rate();
-      if (measure) {
-        report.epoch = epoch;
-        report.step = optimizer_->iterations();
-        report.loss = loss;
-        report.learning_rate = lr;
-        health->BeforeStep(acts_, &report);
-      }
-      {
-        const ScopedStepTimer timer(times, &StepTimes::update);
-        optimizer_->Step(params_);
       }
       if (times != nullptr) ++times->steps;
       team.reset();

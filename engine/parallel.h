@@ -27,7 +27,17 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "engine/pair_region.h"
+
 namespace profundo {
+
+// Whether the calling thread is inside parallel work, where the helpers
+// below run serially: an OpenMP region (a thread of a team, or thread 1 of
+// a PairRegion) or a PairRegion's task. Thread 0 of a PairRegion outside
+// its tasks is not: its helpers hand work to thread 1.
+inline bool InParallelWork() {
+  return omp_in_parallel() && PairRegion::Current() == nullptr;
+}
 
 // Below this many elements a loop runs on the calling thread only: waking
 // the team costs more than it saves.
@@ -40,21 +50,32 @@ inline constexpr int64_t kParallelMinElements = 32768;
 // per-layer times).
 inline constexpr int64_t kParallelMinColumnElements = 16384;
 
+// Calls task(t, threads) on each thread t of the calling thread's team of
+// `threads`: on a PairRegion's two threads from its thread 0 on a team of
+// two, else in a parallel region of its own.
+template <typename Task>
+void RunOnTeam(const Task& task) {
+  if (PairRegion* pair = PairRegion::Current();
+      pair != nullptr && omp_get_max_threads() == 2) {
+    return pair->Run([&](int t) { task(t, 2); });
+  }
+#pragma omp parallel
+  task(omp_get_thread_num(), omp_get_num_threads());
+}
+
 namespace parallel_internal {
 
-// Opens a parallel region and calls body(begin, end) on one contiguous range
-// of [0, n) per thread of the team (boundaries on multiples of 16).
+// Calls body(begin, end) on one contiguous range of [0, n) per thread of
+// the team (RunOnTeam; boundaries on multiples of 16).
 template <typename Body>
 void SplitOverTeam(int64_t n, const Body& body) {
-#pragma omp parallel
-  {
-    const int64_t threads = omp_get_num_threads();
+  RunOnTeam([&](int64_t t, int64_t threads) {
     const int64_t per = (n + threads - 1) / threads;
     const int64_t chunk = (per + 15) / 16 * 16;
-    const int64_t begin = std::min(n, chunk * omp_get_thread_num());
+    const int64_t begin = std::min(n, chunk * t);
     const int64_t end = std::min(n, begin + chunk);
     if (begin < end) body(begin, end);
-  }
+  });
 }
 
 }  // namespace parallel_internal
@@ -111,19 +132,19 @@ inline thread_local int64_t input_halves_columns = 0;
 // threads: the calling thread's team has exactly two, or it is in a
 // kKernelHalves step; never inside a parallel region.
 inline bool HalvesOnTwoThreads() {
-  return !omp_in_parallel() && (omp_get_max_threads() == 2 ||
+  return !InParallelWork() && (omp_get_max_threads() == 2 ||
                                 parallel_internal::kernel_halves_step);
 }
 // Whether the calling thread is in a kKernelHalves step.
 inline bool InKernelHalvesStep() {
-  return parallel_internal::kernel_halves_step && !omp_in_parallel();
+  return parallel_internal::kernel_halves_step && !InParallelWork();
 }
 
 // Whether the calling thread's team has exactly two threads (a kWhole step
 // on two), outside any parallel region: two independent tasks can run side
 // by side, one per thread.
 inline bool TeamOfTwo() {
-  return !omp_in_parallel() && omp_get_max_threads() == 2;
+  return !InParallelWork() && omp_get_max_threads() == 2;
 }
 
 // Calls task(t) for t = 0 and 1: on two threads (thread t runs task(t))
@@ -132,6 +153,7 @@ inline bool TeamOfTwo() {
 template <typename Task>
 void RunPair(bool two_threads, const Task& task) {
   if (two_threads) {
+    if (PairRegion* pair = PairRegion::Current()) return pair->Run(task);
 #pragma omp parallel num_threads(2)
     task(omp_get_thread_num());
     return;
@@ -151,6 +173,13 @@ void RunHalves(const Task& task) {
 template <typename Task, typename After>
 void RunHalves(const Task& task, const After& after) {
   if (HalvesOnTwoThreads()) {
+    if (PairRegion* pair = PairRegion::Current()) {
+      return pair->Run([&](int t) {
+        task(t);
+        pair->Barrier(t);
+        after(t);
+      });
+    }
 #pragma omp parallel num_threads(2)
     {
       const int t = omp_get_thread_num();

@@ -109,9 +109,17 @@ void GatherRows(const Tensor& x, const std::vector<int64_t>* order,
       })) {
     return;
   }
-#pragma omp parallel for schedule(static) \
-    if (count * row >= kParallelMinElements / 4)
-  for (int64_t i = 0; i < count; ++i) copy(i, 0, row);
+  auto rows_of = [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; ++i) copy(i, 0, row);
+  };
+  if (count * row < kParallelMinElements / 4 || InParallelWork() ||
+      omp_get_max_threads() == 1) {
+    return rows_of(0, count);
+  }
+  RunOnTeam([&](int64_t t, int64_t threads) {
+    const int64_t per = (count + threads - 1) / threads;
+    rows_of(std::min(count, t * per), std::min(count, (t + 1) * per));
+  });
 }
 
 }  // namespace profundo

@@ -380,6 +380,15 @@ void Dense::BackwardRows(const float* src, const float* diff_pre, int64_t n,
   });
 }
 
+int64_t Dense::TeamDnnlMacs(int64_t rows, bool diff_src) const {
+  const int64_t macs = rows * fan_in_ * options_.units;
+  if (macs < kParallelMinMacs) return 0;
+  if (SplitInnerProduct::Applies(rows, fan_in_, options_.units)) {
+    return diff_src ? macs : 0;
+  }
+  return TrainsByRows(rows) ? 0 : macs;
+}
+
 bool Dense::TrainsByRows(int64_t n) const {
   return !bf16() && n <= kRowsProductMaxRows && RowsProductFast();
 }
@@ -560,7 +569,7 @@ bool Dense::BackwardToColumnSums(const Tensor& src, const Tensor& dst,
   // takes whole rows (input columns c).
   auto rows_on_team = [&](int64_t begin, int64_t end, const float* grad,
                           const float* bias) {
-    if (omp_in_parallel()) return row_dots(begin, end, grad, bias);
+    if (InParallelWork()) return row_dots(begin, end, grad, bias);
     ParallelColumns(units, end - begin, [&](int64_t b, int64_t e) {
       row_dots(begin + b, begin + e, grad + b * units, bias);
     });

@@ -137,6 +137,11 @@ class Dense final : public Layer {
   bool BackwardToColumnSums(const Tensor& src, const Tensor& dst,
                             const Tensor& diff_dst, ColumnSums* src_sums,
                             Context& ctx) override;
+  // The oneDNN products on the team: none below kParallelMinMacs (one
+  // thread) or where the products are the engine's own (split, by rows, on
+  // engine/parallel.h's pairs), except a split layer's backward-data
+  // product (diff_src); the other layers' products are oneDNN's.
+  int64_t TeamDnnlMacs(int64_t rows, bool diff_src) const override;
 
   int64_t units() const { return options_.units; }
   DtypePolicy dtype_policy() const { return options_.dtype_policy; }

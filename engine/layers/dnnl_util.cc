@@ -7,6 +7,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "engine/parallel.h"
 
 namespace profundo {
 
@@ -25,7 +26,7 @@ memory UnboundMemory(const memory::desc& md, const dnnl::engine& engine) {
 }
 
 int TeamForMacs(int64_t macs) {
-  if (macs >= kParallelMinMacs || omp_in_parallel()) {
+  if (macs >= kParallelMinMacs || InParallelWork()) {
     return omp_get_max_threads();
   }
   return 1;

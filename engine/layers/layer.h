@@ -86,6 +86,16 @@ class Layer {
     return false;
   }
 
+  // The multiply-adds of the largest oneDNN primitive that a training step
+  // of `rows` rows runs on the calling thread's whole team (0: none; the
+  // layer's parallel work is engine/parallel.h's, or small). `diff_src`:
+  // whether its Backward computes one. Fit runs a step on a PairRegion,
+  // where oneDNN gets one thread, only if every layer's is small
+  // (Model::StepFitsPairRegion).
+  virtual int64_t TeamDnnlMacs(int64_t rows, bool diff_src) const {
+    return 0;
+  }
+
   // True for layers whose Forward differs between kInference and kMcSample
   // (dropout layers); MC prediction needs at least one.
   virtual bool stochastic() const { return false; }

@@ -181,6 +181,33 @@ TEST(Dense, ParametersInKerasLayout) {
   EXPECT_EQ(h.params.trainable_count(), 235500);  // the seed's first Dense
 }
 
+// What a training step leaves to oneDNN's team (Model::StepFitsPairRegion):
+// the seed's layers at 32 rows run their products as the engine's own
+// (split, by rows) or on one thread (below kParallelMinMacs).
+TEST(Dense, TeamDnnlMacsCountsOnlyOneDnnsTeamProducts) {
+  Harness h;
+  Dense first("dense", DenseTestOptions(300, ActivationKind::kElu));
+  Dense middle("dense_1", DenseTestOptions(100, ActivationKind::kElu));
+  Dense last("dense_2", DenseTestOptions(10, ActivationKind::kSoftmax));
+  ASSERT_TRUE(first.Build({784}, h.params).ok());
+  ASSERT_TRUE(middle.Build({300}, h.params).ok());
+  ASSERT_TRUE(last.Build({100}, h.params).ok());
+  // 784x300: split up to 256 rows; only its backward-data product, when it
+  // computes a diff_src, is oneDNN's.
+  EXPECT_EQ(first.TeamDnnlMacs(32, /*diff_src=*/false), 0);
+  EXPECT_EQ(first.TeamDnnlMacs(32, /*diff_src=*/true), 32 * 784 * 300);
+  EXPECT_EQ(first.TeamDnnlMacs(256, /*diff_src=*/false), 0);
+  EXPECT_EQ(first.TeamDnnlMacs(512, /*diff_src=*/false), 512 * 784 * 300);
+  // 300x100: by rows up to 32 rows (AVX-512), oneDNN's matmuls beyond.
+  EXPECT_EQ(middle.TeamDnnlMacs(32, true),
+            RowsProductFast() ? 0 : 32 * 300 * 100);
+  EXPECT_EQ(middle.TeamDnnlMacs(64, true), 64 * 300 * 100);
+  EXPECT_EQ(middle.TeamDnnlMacs(256, true), 256 * 300 * 100);
+  // 100x10: below kParallelMinMacs (500,000) up to 499 rows.
+  EXPECT_EQ(last.TeamDnnlMacs(256, true), 0);
+  EXPECT_EQ(last.TeamDnnlMacs(500, true), 500 * 100 * 10);
+}
+
 TEST(Dense, NoBiasParameterWithoutBias) {
   Harness h;
   Dense dense("dense", DenseTestOptions(10, ActivationKind::kLinear, false));

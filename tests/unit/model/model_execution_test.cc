@@ -26,13 +26,14 @@ namespace {
 std::pair<std::vector<float>, std::vector<double>> TrainSeedBn(
     const std::string& policy_field, std::string json = kSeedBn,
     std::optional<StepTeam> step_team = std::nullopt,
-    std::vector<float>* moving = nullptr) {
+    std::vector<float>* moving = nullptr, int batch_size = 32) {
   json.insert(json.rfind('}'), policy_field);
   auto model = Model::Create(SpecFromJson(json), 3);
   EXPECT_TRUE(model.ok()) << model.status();
   if (!model.ok()) return {};
   FitOptions opts;
   opts.epochs = 2;
+  opts.batch_size = batch_size;
   opts.step_team = step_team;
   auto h = (*model)->Fit(Blobs(256, 784, 10, 4), std::move(opts));
   EXPECT_TRUE(h.ok()) << h.status();
@@ -105,6 +106,45 @@ TEST(ModelTest, EveryStepTeamModeTrainsTheSameBits) {
     ASSERT_EQ(m_whole.size(), 2u * (784 + 300 + 100));
     EXPECT_TRUE(m_halves == m_whole);
     EXPECT_TRUE(m_one == m_whole);
+  }
+}
+
+// On a team of two Fit runs a step on a PairRegion (engine/pair_region.h)
+// where no layer leaves more than kPairRegionMaxDnnlMacs to oneDNN's team:
+// the seed BN model up to batch 128 (its 300x100 layer's oneDNN products
+// then on one thread: 1.9M multiply-adds at 64 rows, 3.8M at 128), not at
+// 256 (7.7M).
+TEST(ModelTest, StepsOfSmallBatchesFitAPairRegion) {
+  auto model = Model::Create(SpecFromJson(kSeedBn), 3);
+  ASSERT_TRUE(model.ok()) << model.status();
+  EXPECT_TRUE((*model)->StepFitsPairRegion(32));
+  EXPECT_TRUE((*model)->StepFitsPairRegion(64));
+  EXPECT_TRUE((*model)->StepFitsPairRegion(128));
+  EXPECT_FALSE((*model)->StepFitsPairRegion(256));
+}
+
+// Steps on a PairRegion train the same bits as on one thread, at batch 32
+// (every product the engine's own; the tests above) and at batch 64, where
+// the 300x100 layer's products are oneDNN's matmul and inner product, run
+// on thread 0 of the region (one thread), and its backward's two products
+// side by side on the region's two threads.
+TEST(ModelTest, PairRegionStepsOfOneDnnProductsTrainTheSameBits) {
+  for (const std::string& policy : PolicyFields()) {
+    SCOPED_TRACE(policy);
+    omp_set_num_threads(1);
+    const auto [w_one, loss_one] =
+        TrainSeedBn(policy, kSeedBn, std::nullopt, nullptr, 64);
+    omp_set_num_threads(2);
+    const auto [w_whole, loss_whole] =
+        TrainSeedBn(policy, kSeedBn, StepTeam::kWhole, nullptr, 64);
+    const auto [w_halves, loss_halves] =
+        TrainSeedBn(policy, kSeedBn, StepTeam::kKernelHalves, nullptr, 64);
+    omp_set_num_threads(1);
+    ASSERT_FALSE(w_one.empty());
+    EXPECT_TRUE(w_whole == w_one);
+    EXPECT_TRUE(w_halves == w_one);
+    EXPECT_EQ(loss_whole, loss_one);
+    EXPECT_EQ(loss_halves, loss_one);
   }
 }
 
