@@ -26,7 +26,8 @@ namespace {
 std::pair<std::vector<float>, std::vector<double>> TrainSeedBn(
     const std::string& policy_field, std::string json = kSeedBn,
     std::optional<StepTeam> step_team = std::nullopt,
-    std::vector<float>* moving = nullptr, int batch_size = 32) {
+    std::vector<float>* moving = nullptr, int batch_size = 32,
+    std::vector<double>* val_losses = nullptr) {
   json.insert(json.rfind('}'), policy_field);
   auto model = Model::Create(SpecFromJson(json), 3);
   EXPECT_TRUE(model.ok()) << model.status();
@@ -35,11 +36,15 @@ std::pair<std::vector<float>, std::vector<double>> TrainSeedBn(
   opts.epochs = 2;
   opts.batch_size = batch_size;
   opts.step_team = step_team;
+  if (val_losses != nullptr) opts.validation_split = 0.25;
   auto h = (*model)->Fit(Blobs(256, 784, 10, 4), std::move(opts));
   EXPECT_TRUE(h.ok()) << h.status();
   if (!h.ok()) return {};
   std::vector<double> losses;
-  for (const EpochLogs& e : h->epochs) losses.push_back(e.loss);
+  for (const EpochLogs& e : h->epochs) {
+    losses.push_back(e.loss);
+    if (val_losses != nullptr) val_losses->push_back(e.val_loss.value_or(-1));
+  }
   if (moving != nullptr) {
     *moving = (*model)->parameters().non_trainable_values();
   }
@@ -127,24 +132,30 @@ TEST(ModelTest, StepsOfSmallBatchesFitAPairRegion) {
 // (every product the engine's own; the tests above) and at batch 64, where
 // the 300x100 layer's products are oneDNN's matmul and inner product, run
 // on thread 0 of the region (one thread), and its backward's two products
-// side by side on the region's two threads.
+// side by side on the region's two threads. Validation then runs the
+// primitives the region's first step created on the whole team.
 TEST(ModelTest, PairRegionStepsOfOneDnnProductsTrainTheSameBits) {
   for (const std::string& policy : PolicyFields()) {
     SCOPED_TRACE(policy);
+    std::vector<double> val_one, val_whole, val_halves;
     omp_set_num_threads(1);
     const auto [w_one, loss_one] =
-        TrainSeedBn(policy, kSeedBn, std::nullopt, nullptr, 64);
+        TrainSeedBn(policy, kSeedBn, std::nullopt, nullptr, 64, &val_one);
     omp_set_num_threads(2);
-    const auto [w_whole, loss_whole] =
-        TrainSeedBn(policy, kSeedBn, StepTeam::kWhole, nullptr, 64);
-    const auto [w_halves, loss_halves] =
-        TrainSeedBn(policy, kSeedBn, StepTeam::kKernelHalves, nullptr, 64);
+    const auto [w_whole, loss_whole] = TrainSeedBn(
+        policy, kSeedBn, StepTeam::kWhole, nullptr, 64, &val_whole);
+    const auto [w_halves, loss_halves] = TrainSeedBn(
+        policy, kSeedBn, StepTeam::kKernelHalves, nullptr, 64, &val_halves);
     omp_set_num_threads(1);
     ASSERT_FALSE(w_one.empty());
     EXPECT_TRUE(w_whole == w_one);
     EXPECT_TRUE(w_halves == w_one);
     EXPECT_EQ(loss_whole, loss_one);
     EXPECT_EQ(loss_halves, loss_one);
+    ASSERT_EQ(val_one.size(), 2u);
+    EXPECT_GT(val_one[0], 0);
+    EXPECT_EQ(val_whole, val_one);
+    EXPECT_EQ(val_halves, val_one);
   }
 }
 
