@@ -208,10 +208,11 @@ class Model {
   // steps), inside which oneDNN's primitives get one thread: no layer runs
   // a oneDNN primitive of more than kPairRegionMaxDnnlMacs multiply-adds on
   // the team (Layer::TeamDnnlMacs). The seed BN model, float32, vCPUs far
-  // apart, its 300x100 layer's oneDNN products then on one thread: batch
-  // 64 (1.9M multiply-adds each) 0.43-0.44 -> 0.39-0.41 s/epoch on a
-  // PairRegion, batch 128 (3.8M) 0.34-0.38 either way, batch 256 (7.7M)
-  // 0.30 -> 0.31 (bench/RESULTS.md, session 22).
+  // apart, its 300x100 layer's oneDNN products then on one thread, second
+  // epochs: batch 64 (1.9M multiply-adds each) 0.43-0.44 -> 0.39 s on a
+  // PairRegion, batch 128 (3.8M) even, batch 256 (7.7M) even with the
+  // tuner and 0.30 -> 0.32 on the whole team (bench/RESULTS.md, session
+  // 22).
   static constexpr int64_t kPairRegionMaxDnnlMacs = 4'000'000;
   bool StepFitsPairRegion(int64_t rows);
 

@@ -2,7 +2,10 @@
 // vectorized, and split over the OpenMP threads when there is enough work.
 //
 // The threads are the ones oneDNN's primitives use: the team of the calling
-// thread, sized by omp_set_num_threads() there (engine/context.h). Every
+// thread, sized by omp_set_num_threads() there (engine/context.h); on
+// thread 0 of a PairRegion (a training step, engine/pair_region.h) the
+// helpers below hand thread 1's share to the region's second thread
+// instead of opening a parallel region. Every
 // iteration must be independent of the others, so the result is the same
 // for any thread count. The engine builds with -fno-math-errno so that
 // std::sqrt and friends vectorize.
@@ -130,7 +133,7 @@ inline thread_local int64_t input_halves_columns = 0;
 
 // Whether work split in two halves (thread t on half t) runs on two
 // threads: the calling thread's team has exactly two, or it is in a
-// kKernelHalves step; never inside a parallel region.
+// kKernelHalves step; never inside parallel work (InParallelWork).
 inline bool HalvesOnTwoThreads() {
   return !InParallelWork() && (omp_get_max_threads() == 2 ||
                                 parallel_internal::kernel_halves_step);
@@ -141,14 +144,15 @@ inline bool InKernelHalvesStep() {
 }
 
 // Whether the calling thread's team has exactly two threads (a kWhole step
-// on two), outside any parallel region: two independent tasks can run side
+// on two), outside parallel work: two independent tasks can run side
 // by side, one per thread.
 inline bool TeamOfTwo() {
   return !InParallelWork() && omp_get_max_threads() == 2;
 }
 
-// Calls task(t) for t = 0 and 1: on two threads (thread t runs task(t))
-// when `two_threads`, else one after the other on the calling thread.
+// Calls task(t) for t = 0 and 1: on two threads (thread t runs task(t);
+// the region's two from a PairRegion's thread 0) when `two_threads`, else
+// one after the other on the calling thread.
 // Inside the tasks oneDNN's primitives run on their one thread.
 template <typename Task>
 void RunPair(bool two_threads, const Task& task) {
@@ -200,7 +204,7 @@ void RunHalves(const Task& task, const After& after) {
 // and body(cols / 2, cols) on thread 1, the columns that feed the kernel's
 // rows of each thread's half (SplitInnerProduct::SecondHalfRow), so that
 // they stay in that thread's cache. Returns false, having done nothing,
-// otherwise (or inside a parallel region).
+// otherwise (or inside parallel work).
 template <typename Body>
 bool RunInputColumnHalves(int64_t cols, const Body& body) {
   if (!InKernelHalvesStep() || cols < 2 ||

@@ -61,8 +61,8 @@ void AddScratchpad(const dnnl::primitive_desc_base& pd,
 inline constexpr int64_t kParallelMinMacs = 500'000;
 
 // The team size for a primitive of `macs` multiply-adds: 1 below
-// kParallelMinMacs, else the calling thread's (unchanged inside a parallel
-// region). For ScopedTeamSize (engine/parallel.h):
+// kParallelMinMacs, else the calling thread's (unchanged inside parallel
+// work, InParallelWork). For ScopedTeamSize (engine/parallel.h):
 //   const ScopedTeamSize team(TeamForMacs(n * fan_in * units));
 int TeamForMacs(int64_t macs);
 
