@@ -6,17 +6,17 @@
 //
 // Thread-safe.
 //
-// Example (TsanRelease/TsanAcquire, server/tsan_annotations.h: the callback
-// runs on a gRPC thread after synchronization TSan cannot see, which would
-// otherwise report status's construction and the callback's write as racy):
+// Example (a callback that runs on another thread, as Predictor::Predict's
+// does):
 //   Notification done;
-//   TsanRelease(&done);
-//   stub->async()->Call(&context, &request, &response, [&](grpc::Status s) {
-//     TsanAcquire(&done);
-//     status = s;
+//   predictor.Predict(request, cancelled, [&](auto r) {
+//     result = std::move(r);
 //     done.Notify();
 //   });
 //   done.WaitForNotification();
+// Calls to the gRPC services drain a completion queue on the test's thread
+// instead (generic_calls.h): gRPC orders its own threads' callbacks
+// through synchronization TSan cannot see.
 #ifndef PROFUNDO_TESTS_SERVICE_NOTIFICATION_H_
 #define PROFUNDO_TESTS_SERVICE_NOTIFICATION_H_
 
